@@ -1,0 +1,189 @@
+"""The query side in one object: question in, verified and cited ``Answer`` out.
+
+Why an object: the loaded index, the encoder and the BM25 index are expensive to
+build and shared by every question of every user; the app swaps in a fresh
+``HybridRetriever`` after an upload without a restart. Everything else is plain
+functions in the modules this one calls, each step timed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from index import settings
+from index.embedder import load_encoder
+from index.sentences import sentence_spans
+from index.store import IndexReader, open_index
+from index.types import Document, Paragraph
+
+from . import abstain
+from .citations import dangling_markers, make_citation, quote_is_verbatim, set_quote, source_label
+from .extractive import compose
+from .followup import Resolution, resolve
+from .inputs import BadQuestion, clean_question
+from .retrieve import Hit, HybridRetriever
+from .types import Answer, Citation, Filters, Turn
+
+RELATED_SHOWN = 3  # "possibly related" paragraphs listed with an abstention
+NOT_FOUND = ("Jag hittar inget svar på frågan i dokumenten. "
+             "De stycken som ligger närmast visas nedan som möjligen relaterade, inte som svar.")
+
+
+@dataclass
+class Facets:
+    """What a user can restrict a search to, read from the index metadata."""
+
+    documents: list[tuple[str, str]]  # (doc_id, title), by title
+    bodies: list[str]
+    parties: list[str]
+    authors: list[str]
+
+
+class Engine:
+    """Answers questions over one index directory; safe to call from many threads."""
+
+    def __init__(self, index_dir: str | Path | None = None, model: str | None = None,
+                 generator: Any = None) -> None:
+        self.index_dir = settings.index_dir(index_dir)
+        self.model = settings.model_name(model)
+        self.generator = generator  # rag.generative.Generator or None (extractive)
+        self._lock = threading.Lock()
+        self.retriever = self._load()
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def _load(self) -> HybridRetriever:
+        reader = open_index(self.index_dir, expect_model=self.model)
+        return HybridRetriever(reader, load_encoder(self.model))
+
+    def reload(self) -> None:
+        """Pick up a new index generation (after a build), replacing the old one atomically."""
+        fresh = self._load()
+        with self._lock:
+            self.retriever = fresh
+
+    @property
+    def reader(self) -> IndexReader:
+        return self.retriever.reader
+
+    def add_documents(self, paths: list[Path], progress: Callable[[float, str], None] | None = None):
+        """Index ``paths`` in addition to what the index already holds, then serve the new index."""
+        from index.build import build_index
+
+        sources = [Path(p) for p in self.reader.manifest.get("sources", [])]
+        keep = [p for p in sources if p.exists()]
+        summary = build_index(keep + [Path(p) for p in paths], self.index_dir, self.model,
+                              progress=progress, show_progress=False)
+        self.reload()
+        return summary
+
+    # ---------------------------------------------------------------- browsing
+
+    def facets(self) -> Facets:
+        docs = self.reader.documents.values()
+        values = lambda key: sorted({d.meta.get(key, "") for d in docs} - {""})  # noqa: E731
+        parties = sorted({p.strip() for d in docs for p in d.meta.get("party", "").replace("/", ",").split(",")}
+                         - {""})
+        return Facets(sorted(((d.doc_id, d.title) for d in docs), key=lambda t: t[1].lower()),
+                      values("body"), parties, values("author"))
+
+    def document(self, doc_id: str) -> tuple[Document, list[Paragraph]] | None:
+        """A whole document (metadata and paragraphs) for the "open document" view."""
+        doc = self.reader.documents.get(doc_id)
+        if doc is None:
+            return None
+        return doc, self.reader.paragraphs_of(doc_id)
+
+    # ---------------------------------------------------------------- asking
+
+    def ask(self, question: object, history: list[Turn] | None = None, filters: Filters | None = None,
+            k: int = 5) -> Answer:
+        """Answer ``question``; never raises for bad input (the answer says what was wrong)."""
+        started = time.perf_counter()
+        try:
+            text, notice = clean_question(question)
+        except BadQuestion as exc:
+            return Answer(question=str(question or "")[:200], answer=str(exc), abstained=True, mode="error",
+                          timings_ms={"total": _ms(started)})
+        retriever = self.retriever
+        k = max(1, min(int(k), 20))
+        res = resolve(text, list(history or []))
+        if res.question != text:
+            note = f"Tolkad som: ”{res.question}”"
+            notice = f"{notice} {note}".strip() if res.kind != "author" else notice
+        if res.kind == "author":
+            answer = self._author_answer(text, res, retriever)
+            answer.notice = notice
+            answer.timings_ms = {"retrieve": 0.0, "answer": _ms(started), "total": _ms(started)}
+            return answer
+
+        t0 = time.perf_counter()
+        hits = retriever.search(res.question, k=max(k, 8) + len(res.exclude), filters=filters)
+        hits = [h for h in hits if (h.doc_id, h.number) not in res.exclude]
+        t_retrieve = _ms(t0)
+
+        t1 = time.perf_counter()
+        citations = [make_citation(retriever.reader, h, i + 1) for i, h in enumerate(hits[:k])]
+        decision = abstain.decide(res.question, hits, [c.text for c in citations], retriever.lexical)
+        if self.generator is not None and not decision.abstain:
+            answer = self.generator.answer(text, res.question, citations)
+        else:
+            answer = self._extractive(text, res.question, citations, decision)
+        answer.notice = " ".join(p for p in (notice, answer.notice) if p)
+        answer.resolved_question = res.question
+        answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
+        return answer
+
+    def _extractive(self, question: str, resolved: str, citations: list[Citation],
+                    decision: abstain.Decision) -> Answer:
+        if decision.abstain or not citations:
+            return abstention(question, citations)
+        text, used, sentences = compose(resolved, self.retriever.lexical, citations)
+        if not used or dangling_markers(text, used) or not all(quote_is_verbatim(c) for c in used):
+            return abstention(question, citations)  # unreachable by construction; never ship an unchecked quote
+        docs = len({c.doc_id for c in used})
+        coverage = (f"{sentences} {'mening' if sentences == 1 else 'meningar'} citerade ur "
+                    f"{docs} {'dokument' if docs == 1 else 'dokument'}.")
+        return Answer(question=question, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
+                      coverage=coverage, mode="extractive")
+
+    def _author_answer(self, question: str, res: Resolution, retriever: HybridRetriever) -> Answer:
+        """"Vem skrev det?": the signature of the document the previous answer cited first."""
+        prev = res.previous.answer.citations[0]
+        doc = retriever.reader.documents.get(prev.doc_id)
+        author = doc.meta.get("author", "") if doc else ""
+        if not doc or not author:
+            return Answer(question=question, abstained=True, mode="metadata",
+                          answer=f"Dokumentet ”{prev.title}” anger ingen författare.")
+        for para in reversed(retriever.reader.paragraphs_of(doc.doc_id)):
+            for s, e in sentence_spans(para.text):
+                if author in para.text[s:e]:
+                    hit = Hit(retriever.table.pos_of.get((doc.doc_id, para.number), -1), doc.doc_id,
+                              para.number, 1.0, 0.0, 0.0, None, None)
+                    c = make_citation(retriever.reader, hit, 1)
+                    set_quote(c, [(s, e)])
+                    who = author + (f" ({doc.meta['party']})" if doc.meta.get("party") else "")
+                    role = f", {doc.meta['role'].lower()}" if doc.meta.get("role") else ""
+                    body = f" i {doc.meta['body']}" if doc.meta.get("body") else ""
+                    text = (f"”{doc.title}” är undertecknat av {who}{role}{body}. "
+                            f"{source_label(c)}: ”{c.quote}” [1]")
+                    return Answer(question=question, answer=text, abstained=False, citations=[c],
+                                  coverage="1 mening citerad ur 1 dokument.", mode="metadata")
+        return Answer(question=question, abstained=True, mode="metadata",
+                      answer=f"Jag hittar ingen underskrift i ”{doc.title}”.")
+
+
+def abstention(question: str, citations: list[Citation]) -> Answer:
+    related = citations[:RELATED_SHOWN]
+    for i, c in enumerate(related, start=1):
+        c.n = i
+        c.quote, c.quote_spans = "", []
+    return Answer(question=question, answer=NOT_FOUND, abstained=True, related=related, mode="extractive")
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000.0

@@ -1,0 +1,188 @@
+"""Hybrid retrieval: dense (FAISS over chunks) + BM25 (over paragraphs), fused per paragraph.
+
+Why fuse on paragraphs: the answer cites paragraphs. A dense hit on a chunk
+lends its score to every paragraph it covers; BM25 then tells which of them
+actually carries the words. Reciprocal rank fusion needs no score calibration
+between the two very different scales; its constants were tuned with
+``python -m rag eval`` on the gold sets (see README).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from index.embedder import Encoder
+from index.store import IndexReader
+
+from .lexical import LexicalIndex
+from .types import Filters
+
+RRF_K = 20  # small k: only the first few ranks matter for a cited answer (measured: better than 60)
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+DENSE_CANDIDATES = 100  # chunks fetched from FAISS before fusion
+LEXICAL_CANDIDATES = 100  # paragraphs taken from BM25 before fusion
+
+
+@dataclass
+class Hit:
+    """A paragraph found for a question, with the signals that found it."""
+
+    pos: int  # position in ParagraphTable
+    doc_id: str
+    number: int
+    score: float  # fused score, higher is better
+    dense: float  # cosine of the best chunk covering the paragraph (0 when not in the dense list)
+    lexical: float  # raw BM25 score
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+class ParagraphTable:
+    """Every paragraph of the index by position, and which positions each chunk covers."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        rows = list(reader.iter_paragraphs())
+        self.doc_ids = [p.doc_id for p in rows]
+        self.numbers = [p.number for p in rows]
+        self.kinds = [p.kind for p in rows]
+        self.texts_for_indexing = [p.text for p in rows]  # released after the BM25 index is built
+        self.pos_of = {(p.doc_id, p.number): i for i, p in enumerate(rows)}
+        self.chunk_positions: list[tuple[int, ...]] = [
+            tuple(self.pos_of[(ref.doc_id, n)] for n in ref.paragraphs if (ref.doc_id, n) in self.pos_of)
+            for ref in reader.chunk_refs
+        ]
+        self.doc_array = np.array(self.doc_ids, dtype=object)
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+
+class HybridRetriever:
+    """Owns the searchable state of one index generation; thread-safe for queries."""
+
+    def __init__(self, reader: IndexReader, encoder: Encoder) -> None:
+        self.reader = reader
+        self.encoder = encoder
+        self.table = ParagraphTable(reader)
+        self.lexical = LexicalIndex(self.table.texts_for_indexing)
+        self.table.texts_for_indexing = []
+        self._mask_cache: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------- filters
+
+    def allowed_docs(self, filters: Filters) -> set[str] | None:
+        """Document ids a filter admits, or None for "all"."""
+        if filters.is_empty():
+            return None
+        out = set()
+        for doc_id, doc in self.reader.documents.items():
+            meta = doc.meta
+            if filters.doc_ids and doc_id not in filters.doc_ids:
+                continue
+            if filters.bodies and meta.get("body", "") not in filters.bodies:
+                continue
+            if filters.parties and not (set(_split_parties(meta.get("party", ""))) & set(filters.parties)):
+                continue
+            if filters.authors and meta.get("author", "") not in filters.authors:
+                continue
+            if filters.date_from or filters.date_to:
+                d = meta.get("date", "")[:10]
+                if not d:
+                    continue
+                if filters.date_from and d < filters.date_from.isoformat():
+                    continue
+                if filters.date_to and d > filters.date_to.isoformat():
+                    continue
+            out.add(doc_id)
+        return out
+
+    def _masks(self, filters: Filters) -> tuple[np.ndarray, np.ndarray] | None:
+        """(paragraph 0/1 mask, allowed chunk rows) for a filter, cached: filters repeat in a chat."""
+        key = (filters.doc_ids, filters.bodies, filters.parties, filters.authors,
+               filters.date_from, filters.date_to)
+        with self._lock:
+            if key in self._mask_cache:
+                return self._mask_cache[key]
+        allowed = self.allowed_docs(filters)
+        if allowed is None:
+            result = None
+        else:
+            para_mask = np.fromiter((d in allowed for d in self.table.doc_ids), dtype=np.float32,
+                                    count=len(self.table))
+            rows = np.array([r.row for r in self.reader.chunk_refs if r.doc_id in allowed], dtype=np.int64)
+            result = (para_mask, rows)
+        with self._lock:
+            if len(self._mask_cache) > 64:
+                self._mask_cache.clear()
+            self._mask_cache[key] = result
+        return result
+
+    # ---------------------------------------------------------------- search
+
+    def embed_query(self, question: str) -> np.ndarray:
+        return self.encoder.encode_queries([question])[0]
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None,
+               query_vector: np.ndarray | None = None, compounds: bool = True,
+               use_dense: bool = True, use_lexical: bool = True) -> list[Hit]:
+        """The ``k`` best paragraphs for ``question`` within ``filters``."""
+        masks = self._masks(filters or Filters())
+        if masks is not None and not len(masks[1]):
+            return []
+        dense_rank: dict[int, int] = {}
+        dense_score: dict[int, float] = {}
+        if use_dense and self.reader.faiss_index.ntotal:
+            qv = self.embed_query(question) if query_vector is None else query_vector
+            for rank, (row, sim) in enumerate(self._dense(qv, masks)):
+                for pos in self.table.chunk_positions[row]:
+                    if pos not in dense_score:
+                        dense_score[pos] = sim
+                        dense_rank[pos] = rank
+        lex_rank: dict[int, int] = {}
+        lex = np.zeros(len(self.table), dtype=np.float32)
+        if use_lexical and len(self.table):
+            lex = self.lexical.scores(question, None if masks is None else masks[0], compounds)
+            top = _top_positive(lex, LEXICAL_CANDIDATES)
+            lex_rank = {int(pos): rank for rank, pos in enumerate(top)}
+        fused: dict[int, float] = {}
+        for pos, rank in dense_rank.items():
+            fused[pos] = fused.get(pos, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+        for pos, rank in lex_rank.items():
+            fused[pos] = fused.get(pos, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+        # within one chunk, paragraphs share a dense rank: BM25 breaks the tie, then order
+        order = sorted(fused, key=lambda p: (-fused[p], -float(lex[p]), p))[:k]
+        return [Hit(pos=p, doc_id=self.table.doc_ids[p], number=self.table.numbers[p], score=fused[p],
+                    dense=float(dense_score.get(p, 0.0)), lexical=float(lex[p]),
+                    dense_rank=dense_rank.get(p), lexical_rank=lex_rank.get(p)) for p in order]
+
+    def _dense(self, qv: np.ndarray, masks: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, float]]:
+        index = self.reader.faiss_index
+        k = min(DENSE_CANDIDATES, index.ntotal if masks is None else len(masks[1]))
+        if k <= 0:
+            return []
+        params = None
+        if masks is not None:
+            selector = faiss.IDSelectorBatch(masks[1])
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, 96))
+                      if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
+        sims, rows = index.search(qv.reshape(1, -1).astype(np.float32), k, params=params)
+        return [(int(r), float(s)) for r, s in zip(rows[0], sims[0]) if r >= 0]
+
+
+def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest positive scores, best first."""
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        part = np.argpartition(-scores[positive], k)[:k]
+        positive = positive[part]
+    return positive[np.argsort(-scores[positive], kind="stable")]
+
+
+def _split_parties(value: str) -> list[str]:
+    return [p.strip() for p in value.replace("/", ",").split(",") if p.strip()]
