@@ -19,6 +19,7 @@ so an exact match still ranks first. ``evaluate`` measures both on the gold sets
 from __future__ import annotations
 
 import bisect
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_SWEDISH
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 #: Words: numbers (with inner separators: 2 500, 2021-05-05 splits), letters with inner hyphens.
 _WORD = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+", re.UNICODE)

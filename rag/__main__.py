@@ -1,0 +1,84 @@
+"""``python -m rag ask|eval``: answer questions from the command line, or measure retrieval.
+
+The ``ask --json`` output is a contract other tools rely on: one JSON object per
+line per question, keys as in ``rag.types.Answer.to_dict`` (issue 3, item 8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer questions with cited source paragraphs")
+    ask.add_argument("questions", nargs="+", help="questions, or - to read one question per line from stdin")
+    ask.add_argument("--index-dir", help="index directory (default: $KALLKOLL_INDEX_DIR or data/index)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line per question")
+    ask.add_argument("-k", type=int, default=5, help="paragraphs considered for the answer (default 5)")
+    ask.add_argument("--conversation", action="store_true",
+                     help="treat the questions as one conversation (follow-ups refer to earlier ones)")
+    ev = sub.add_parser("eval", help="recall@1/3/5, MRR and abstention accuracy on a gold set")
+    ev.add_argument("gold", help="seeds gold JSONL (tests/gold/seeds_gold.jsonl) or a SweQUAD-MC folder")
+    ev.add_argument("--index-dir", help="index built from the gold set's documents")
+    ev.add_argument("--no-compounds", action="store_true", help="switch compound matching off (to compare)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+
+    from index.embedder import ModelNotAvailable
+    from index.store import IndexError_
+
+    from .engine import Engine
+
+    try:
+        engine = Engine(args.index_dir)
+    except (IndexError_, ModelNotAvailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "eval":
+        from .evaluate import run_eval
+
+        for line in run_eval(engine, args.gold, compounds=not args.no_compounds):
+            print(line)
+        return 0
+    return _ask(engine, args)
+
+
+def _ask(engine, args) -> int:
+    from .types import Turn
+
+    questions = args.questions
+    if questions == ["-"]:
+        questions = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    history: list[Turn] = []
+    for q in questions:
+        answer = engine.ask(q, history=history if args.conversation else None, k=args.k)
+        if args.conversation and not answer.mode == "error":
+            history.append(Turn(answer.resolved_question or q, answer))
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(_plain(answer), flush=True)
+    return 0
+
+
+def _plain(answer) -> str:
+    lines = [f"? {answer.question}"]
+    if answer.notice:
+        lines.append(f"({answer.notice})")
+    lines.append(answer.answer)
+    cites = answer.citations or answer.related
+    if cites:
+        lines.append("Källor:" if answer.citations else "Möjligen relaterade stycken:")
+        for c in cites:
+            lines.append(f"  [{c.n}] {c.title} — stycke {c.paragraph} ({c.doc_id})")
+    lines.append(f"({answer.timings_ms.get('total', 0):.0f} ms)")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Retrieval quality on the gold sets: recall@1/3/5, MRR and abstention accuracy.
+
+Why in the package and not only in tests: tuning a constant (fusion, compound
+matching, abstention thresholds) is only honest when the same command that CI
+checks prints the numbers; ``python -m rag eval`` is that command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .engine import Engine
+
+K = 5
+
+
+def _ranks_summary(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    found = [r for r in ranks if r is not None]
+    return {
+        "questions": len(ranks),
+        "recall@1": sum(r < 1 for r in found) / n,
+        "recall@3": sum(r < 3 for r in found) / n,
+        "recall@5": sum(r < 5 for r in found) / n,
+        "mrr": sum(1.0 / (r + 1) for r in found if r < 10) / n,
+    }
+
+
+def evaluate_gold(engine: Engine, path: str | Path, compounds: bool = True) -> dict[str, float]:
+    """Our own seed questions: each answerable one names the paragraph(s) that answer it."""
+    gold = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    answerable = [g for g in gold if g["answerable"]]
+    unanswerable = [g for g in gold if not g["answerable"]]
+    retriever = engine.retriever
+    vectors = retriever.encoder.encode_queries([g["question"] for g in answerable])
+    ranks = []
+    for g, v in zip(answerable, vectors):
+        hits = retriever.search(g["question"], k=10, query_vector=v, compounds=compounds)
+        ranks.append(next((i for i, h in enumerate(hits)
+                           if h.doc_id == g["doc_id"] and h.number in g["paragraphs"]),
+                          None))
+    out = _ranks_summary(ranks)
+    answered_right = answered = 0
+    for g in answerable:
+        a = engine.ask(g["question"])
+        if not a.abstained:
+            answered += 1
+            answered_right += any(c.doc_id == g["doc_id"]
+                                  and c.paragraph in g["paragraphs"] for c in a.citations)
+    abstained = sum(engine.ask(g["question"]).abstained for g in unanswerable)
+    out.update({
+        "answerable_answered": answered / (len(answerable) or 1),
+        "answers_citing_gold": answered_right / (answered or 1),
+        "unanswerable_abstained": abstained / (len(unanswerable) or 1),
+        "unanswerable": len(unanswerable),
+    })
+    return out
+
+
+def evaluate_swequad(engine: Engine, folder: str | Path, compounds: bool = True) -> dict[str, float]:
+    """SweQUAD-MC as its README defines it: a hit is a paragraph of ``context_id`` containing the answer.
+
+    Documents with identical text are indexed once (the build skips duplicates), so a
+    hit on the kept copy counts for all of its duplicates.
+    """
+    folder = Path(folder)
+    corpus = [json.loads(line) for line in (folder / "corpus.jsonl").open(encoding="utf-8")]
+    questions = [json.loads(line) for line in (folder / "questions-train.jsonl").open(encoding="utf-8")]
+    first: dict[str, str] = {}
+    canonical = {d["id"]: first.setdefault(d["text"], d["id"]) for d in corpus}
+    norm = lambda s: " ".join((s or "").replace("\xad", "").split()).lower()  # noqa: E731
+    retriever = engine.retriever
+    vectors = retriever.encoder.encode_queries([q["question"] for q in questions])
+    ranks: list[int | None] = []
+    for q, v in zip(questions, vectors):
+        hits = retriever.search(q["question"], k=10, query_vector=v, compounds=compounds)
+        target, answer = canonical.get(q["context_id"]), norm(q["answer"])
+        rank = None
+        for i, h in enumerate(hits):
+            if canonical.get(h.doc_id) == target:
+                para = retriever.reader.paragraph(h.doc_id, h.number)
+                if para and answer in norm(para.text):
+                    rank = i
+                    break
+        ranks.append(rank)
+    return _ranks_summary(ranks)
+
+
+def run_eval(engine: Engine, gold: str, compounds: bool = True) -> list[str]:
+    path = Path(gold)
+    metrics = (evaluate_swequad(engine, path, compounds) if path.is_dir()
+               else evaluate_gold(engine, path, compounds))
+    return [f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}"
+            for key, value in metrics.items()]

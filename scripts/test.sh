@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up (including Debian's Chromium for the browser tests), then run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Chromium for the browser tests ..."
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+exec .venv/bin/python -m pytest tests -q "$@"
