@@ -8,6 +8,7 @@ functions in the modules this one calls, each step timed.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -47,10 +48,19 @@ class Engine:
     """Answers questions over one index directory; safe to call from many threads."""
 
     def __init__(self, index_dir: str | Path | None = None, model: str | None = None,
-                 generator: Any = None) -> None:
+                 generator: Any = None, reranker: Any = None) -> None:
         self.index_dir = settings.index_dir(index_dir)
         self.model = settings.model_name(model)
+        if generator is None:
+            from .generative import generator_from_env
+
+            generator = generator_from_env()
         self.generator = generator  # rag.generative.Generator or None (extractive)
+        if reranker is None:
+            from .rerank import reranker_from_env
+
+            reranker = reranker_from_env()
+        self.reranker = reranker  # rag.rerank.Reranker or None
         self._lock = threading.Lock()
         self.retriever = self._load()
 
@@ -121,16 +131,28 @@ class Engine:
             answer.timings_ms = {"retrieve": 0.0, "answer": _ms(started), "total": _ms(started)}
             return answer
 
+        if res.place and not (filters and filters.bodies):
+            bodies = {d.meta.get("body") for d in retriever.reader.documents.values()}
+            if res.place in bodies:  # "Och i Stockholm?" means: the same question, Stockholm's documents
+                filters = dataclasses.replace(filters or Filters(), bodies=(res.place,))
         t0 = time.perf_counter()
         hits = retriever.search(res.question, k=max(k, 8) + len(res.exclude), filters=filters)
         hits = [h for h in hits if (h.doc_id, h.number) not in res.exclude]
+        if self.reranker is not None and hits:
+            texts = [(retriever.reader.paragraph(h.doc_id, h.number) or Paragraph(h.doc_id, h.number, "", 0, 0)).text
+                     for h in hits]
+            hits = self.reranker.rerank(res.question, hits, texts)
         t_retrieve = _ms(t0)
 
         t1 = time.perf_counter()
         citations = [make_citation(retriever.reader, h, i + 1) for i, h in enumerate(hits[:k])]
         decision = abstain.decide(res.question, hits, [c.text for c in citations], retriever.lexical)
         if self.generator is not None and not decision.abstain:
-            answer = self.generator.answer(text, res.question, citations)
+            try:
+                answer = self.generator.answer(text, res.question, citations)
+            except Exception as exc:  # a down LLM server must not cost the user their answer
+                answer = self._extractive(text, res.question, citations, decision)
+                answer.notice = f"Språkmodellen svarade inte ({type(exc).__name__}); visar citat i stället."
         else:
             answer = self._extractive(text, res.question, citations, decision)
         answer.notice = " ".join(p for p in (notice, answer.notice) if p)

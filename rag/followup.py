@@ -31,6 +31,7 @@ class Resolution:
     kind: str = "new"  # "new" | "continuation" | "author" | "more"
     exclude: set[tuple[str, int]] = field(default_factory=set)  # (doc_id, paragraph) already shown
     previous: Turn | None = None
+    place: str = ""  # the place a continuation switched to ("Stockholm"): a body filter when it is one
 
 
 def resolve(question: str, history: list[Turn]) -> Resolution:
@@ -51,7 +52,8 @@ def resolve(question: str, history: list[Turn]) -> Resolution:
         return Resolution(f"{prev.question} {_strip_continuation(question)}", "more", seen, prev)
     place = _PLACE.search(question)
     if place:
-        return Resolution(_replace_place(prev.question, place.group(0)), "continuation", previous=prev)
+        return Resolution(_replace_place(prev.question, place.group(0)), "continuation", previous=prev,
+                          place=place.group(2))
     return Resolution(f"{prev.question} {_strip_continuation(question)}", "continuation", previous=prev)
 
 
