@@ -65,5 +65,7 @@ def _plausible(text: str) -> bool:
     """Mostly letters, digits, spaces and punctuation: real prose, not decoded noise."""
     if not text:
         return True
-    ok = sum(1 for c in text if c.isalnum() or c.isspace() or c in ".,;:!?-–—()\"'”“’%/&§*•")
+    # any printable ASCII counts: HTML and Markdown are full of <>="#[] that prose lacks
+    ok = sum(1 for c in text if c.isalnum() or c.isspace() or (c.isascii() and c.isprintable())
+             or c in "–—”“’§•«»…€")
     return ok / len(text) > 0.85

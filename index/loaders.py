@@ -151,7 +151,8 @@ def load_html(path: Path) -> LoadedText:
     text = get_text(raw)
     title = ""
     try:
-        tree = lxml_html.fromstring(raw.encode("utf-8"))
+        # raw is already decoded: say so, or lxml reads the bytes as latin-1 ("SkÃ¤rholmen")
+        tree = lxml_html.fromstring(raw.encode("utf-8"), parser=lxml_html.HTMLParser(encoding="utf-8"))
         found = tree.findtext(".//title")
         title = (found or "").strip()
     except Exception:  # a fragment without <html> has no title; that is fine

@@ -202,6 +202,12 @@ class IndexReader:
             (doc_id,)).fetchall()
         return [Paragraph(*r) for r in rows]
 
+    def iter_paragraphs(self) -> Iterator[Paragraph]:
+        """Every paragraph, ordered by document id and number (the query side's lexical index)."""
+        for r in self._db().execute(
+                'SELECT doc_id, number, text, start, "end", kind FROM paragraphs ORDER BY doc_id, number'):
+            yield Paragraph(*r)
+
     def chunk(self, row: int) -> Chunk:
         r = self._db().execute("SELECT doc_id, ordinal, paragraphs, text, embed_text FROM chunks WHERE row=?",
                                (row,)).fetchone()

@@ -1,0 +1,101 @@
+"""Shared fixtures for the whole test suite.
+
+* ``REPO``, ``SEEDS``, ``SWEQUAD_DIR``: paths every test module may use.
+* ``encoder``: the bundled e5 encoder, loaded once per session (~10 s).
+* ``seed_index``: the four seed documents built once per session into a temp
+  directory with ``index.build.build_index``; treat it as read-only.
+* ``seed_index_copy``: a private copy of ``seed_index`` for a test that
+  rebuilds, edits or damages an index (copying is instant, re-embedding is not).
+* ``seed_docs``: the seeds loaded and parsed (no model needed).
+
+Set ``KALLKOLL_CACHE`` to reuse an already converted e5 model; without it the
+first model test converts it into ``~/.cache/kallkoll`` (takes a while once).
+Markers: ``model`` (needs the embedding model), ``slow`` (tens of seconds);
+deselect with ``-m "not slow"``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+SWEQUAD_DIR = Path("/work/shared/eval/swequad-mc")
+
+if str(REPO) not in sys.path:  # so `pytest` works as well as `python -m pytest`
+    sys.path.insert(0, str(REPO))
+
+#: doc_id of each seed, by its number.
+SEED_IDS = {
+    0: "000_04c7834298639c64",
+    1: "001_6c659c7e673ea40f",
+    2: "002_bb365fe829f3e044",
+    3: "003_3519de24d65e4ca9",
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "model: needs the embedding model (loads it once per session)")
+    config.addinivalue_line("markers", "slow: takes tens of seconds")
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def seed_docs():
+    """``{doc_id: ParsedDocument}`` for the four seeds, loaded and parsed as a build would."""
+    from index.build import read_documents
+
+    parsed, skipped = read_documents([SEEDS])
+    assert not skipped, skipped
+    return {p.document.doc_id: p for p in parsed}
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    from index.embedder import load_encoder
+
+    return load_encoder()
+
+
+@pytest.fixture(scope="session")
+def seed_index_build(tmp_path_factory, encoder):
+    """``(index_dir, BuildSummary)`` of the one session build of the seeds."""
+    from index.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("seed-index") / "index"
+    summary = build_index(paths=[SEEDS], index_dir=index_dir, show_progress=False)
+    return index_dir, summary
+
+
+@pytest.fixture(scope="session")
+def seed_index(seed_index_build) -> Path:
+    """Directory of an index of the four seeds (read-only: copy it before changing anything)."""
+    return seed_index_build[0]
+
+
+@pytest.fixture
+def seed_index_copy(seed_index, tmp_path) -> Path:
+    """A private, writable copy of the seed index."""
+    target = tmp_path / "index-copy"
+    shutil.copytree(seed_index, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def swequad_dir() -> Path:
+    if not (SWEQUAD_DIR / "corpus.jsonl").is_file():
+        pytest.skip(f"SweQUAD-MC corpus not found in {SWEQUAD_DIR}")
+    return SWEQUAD_DIR
