@@ -117,7 +117,8 @@ class Engine:
         try:
             text, notice = clean_question(question)
         except BadQuestion as exc:
-            return Answer(question=str(question or "")[:200], answer=str(exc), abstained=True, mode="error",
+            shown = str(question or "")[:200].encode("utf-8", "replace").decode("utf-8")  # no lone surrogates
+            return Answer(question=shown, answer=str(exc), abstained=True, mode="error",
                           timings_ms={"total": _ms(started)})
         retriever = self.retriever
         k = max(1, min(int(k), 20))

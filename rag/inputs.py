@@ -17,7 +17,9 @@ class BadQuestion(ValueError):
     """The input cannot be searched; ``str(exc)`` is the message to show the user (Swedish)."""
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# lone surrogates (\ud800-\udfff) arrive from undecodable bytes in argv/stdin (surrogateescape);
+# the tokenizer rejects them with a TypeError, so they are blanked like control characters
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def clean_question(raw: object) -> tuple[str, str]:
