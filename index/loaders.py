@@ -179,6 +179,12 @@ def load_jsonl(path: Path) -> tuple[list[LoadedText], list[SkippedFile]]:
             if not isinstance(record, dict):
                 skipped.append(SkippedFile(where, "line is not a JSON object"))
                 continue
+            try:  # a "\ud800" escape decodes to a lone surrogate that hashing and SQLite cannot encode
+                json.dumps(record, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                skipped.append(SkippedFile(where, "record has invalid Unicode (a lone surrogate escape "
+                                                  "such as \\ud800)"))
+                continue
             text = record.get("text")
             if not isinstance(text, str) or not text.strip():
                 skipped.append(SkippedFile(where, "record has no \"text\""))

@@ -277,6 +277,7 @@ def open_index(index_dir: Path, expect_model: str | None = None) -> IndexReader:
             # texts stay on disk (document_text): a 15,000-document corpus would double the memory
             documents = {r[0]: Document(r[0], r[1], "", r[2], r[3], json.loads(r[4]))
                          for r in con.execute("SELECT doc_id, title, path, content_hash, meta FROM documents")}
+            n_paragraphs = con.execute("SELECT COUNT(*) FROM paragraphs").fetchone()[0]
         finally:
             con.close()
     except (sqlite3.Error, ValueError) as exc:
@@ -287,4 +288,12 @@ def open_index(index_dir: Path, expect_model: str | None = None) -> IndexReader:
             f"but {len(refs)} chunks of dimension {manifest.get('dim')}. {rebuild_hint(index_dir)}")
     if [r.row for r in refs] != list(range(len(refs))):
         raise IndexCorrupt(f"The chunk table in {gen} has gaps. {rebuild_hint(index_dir)}")
+    # rows deleted from documents or paragraphs would otherwise crash a question (KeyError) or
+    # silently lose its answer: the counts must be what the build wrote into the manifest
+    found = (len(documents), n_paragraphs)
+    expected = (manifest.get("documents_count", found[0]), manifest.get("paragraphs", found[1]))
+    if found != expected or not {r.doc_id for r in refs} <= documents.keys():
+        raise IndexCorrupt(
+            f"The metadata in {gen} is out of sync with its manifest: {found[0]} documents and {found[1]} "
+            f"paragraphs, expected {expected[0]} and {expected[1]}. {rebuild_hint(index_dir)}")
     return IndexReader(index_dir, gen, manifest, index, refs, documents)

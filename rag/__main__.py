@@ -53,7 +53,9 @@ def _ask(engine, args) -> int:
 
     questions = args.questions
     if questions == ["-"]:
-        questions = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        # bytes, not sys.stdin: in a UTF-8 locale its strict decoding dies on one cp1252 line
+        raw = sys.stdin.buffer.read().replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        questions = [q for q in map(_decode_line, raw.split(b"\n")) if q.strip()]
     history: list[Turn] = []
     for q in questions:
         answer = engine.ask(q, history=history if args.conversation else None, k=args.k)
@@ -64,6 +66,14 @@ def _ask(engine, args) -> int:
         else:
             print(_plain(answer), flush=True)
     return 0
+
+
+def _decode_line(raw: bytes) -> str:
+    """A question line from stdin: UTF-8, else cp1252 (what Swedish Windows writes); never raises."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
 
 
 def _plain(answer) -> str:

@@ -15,6 +15,7 @@ Thresholds were calibrated with ``python -m rag eval`` on the gold sets.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from index.sentences import sentence_spans
@@ -38,13 +39,33 @@ class Decision:
     reason: str
 
 
-def decide(question: str, hits: list[Hit], texts: list[str], lexical: LexicalIndex) -> Decision:
-    """Answer when the asked kind of fact is there and words or meaning match well enough."""
+def decide(question: str, hits: list[Hit], texts: list[str], lexical: LexicalIndex,
+           bodies: list[str] | None = None, places: set[str] | None = None,
+           contexts: list[str] | None = None) -> Decision:
+    """Answer when the asked kind of fact is there and words or meaning match well enough.
+
+    ``bodies`` (the municipality of each text's document) and ``places`` (every
+    municipality of the index) let a question that names a place be answered only
+    from that place's documents or from text that names it: "Hur många utsatta
+    områden har Stockholm?" must not be answered with Huddinge's figure.
+    """
     if not hits:
         return Decision(True, 0.0, 0.0, "no paragraph found")
     texts = texts[:TOP_PARAGRAPHS]
+    named = {p for p in (places or ()) if p and re.search(rf"\b{re.escape(p)}\w*", question, re.IGNORECASE)}
+    if named and bodies:
+        keep = [t for t, b in zip(texts, bodies[:TOP_PARAGRAPHS])
+                if b in named or any(re.search(rf"\b{re.escape(p)}", t, re.IGNORECASE) for p in named)]
+        if not keep:
+            return Decision(True, 0.0, 0.0, f"no source about {', '.join(sorted(named))}")
+        hits = [h for h, t in zip(hits, texts) if t in keep] or hits
+        if contexts:
+            contexts = [c for c, t in zip(contexts, texts) if t in keep]
+        texts = keep
+    ctx = list(contexts or [])[:len(texts)]
+    ctx += [""] * (len(texts) - len(ctx))
     dense = max(h.dense for h in hits[:TOP_PARAGRAPHS])
-    cov = max((lexical.coverage(question, t) for t in texts), default=0.0)
+    cov = max((lexical.coverage(question, t, c) for t, c in zip(texts, ctx)), default=0.0)
     kind, focus = asked_type(question)
     if kind:
         focus_stems = {lexical.analyzer.stem(w) for w in focus}

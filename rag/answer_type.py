@@ -31,14 +31,49 @@ _TIME = re.compile(r"\b(19|20)\d\d\b|\d{4}-\d\d-\d\d|\b(" + "|".join(_MONTHS) +
                    r"vintern|nästa år|i år|i fjol|kvartal)\b", re.IGNORECASE)
 
 
+_PERSON_Q = re.compile(r"^(vem|vilka\s+personer|vilken\s+person|vilken\s+politiker|who|which\s+politician)\b|"
+                       r"\b(vem|who)\s+(som\s+)?(skrev|besvarade|svarade|undertecknade|ställde|wrote|answered|"
+                       r"signed|asked)\b", re.IGNORECASE)
+
+
+_ANSWERER_Q = re.compile(r"\b(besvarade|svarade|skrev|undertecknade|signerade|answered|wrote|signed)\b", re.IGNORECASE)
+_ASKER_Q = re.compile(r"\b(ställde|interpellerade|frågade|asked)\b", re.IGNORECASE)
+
+
+def asks_for_person(question: str) -> str:
+    """Which person a question asks for: "author" (who answered/wrote), "asker", "any" or "".
+
+    "Vem besvarade …?" is answered by the signature, "Vem ställde …?" by the opening line
+    that names the interpellant.
+    """
+    if not _PERSON_Q.search(question.strip()):
+        return ""
+    if _ANSWERER_Q.search(question):
+        return "author"
+    if _ASKER_Q.search(question):
+        return "asker"
+    return "any"
+
+
+_PARTY_Q = re.compile(r"\b(vilka\s+partier|vilket\s+parti|vilka\s+politiska\s+partier|which\s+part(y|ies)|"
+                      r"what\s+part(y|ies))\b", re.IGNORECASE)
+_PARTY = re.compile(r"\((S|M|L|C|KD|V|MP|SD|FP)\)|\b(socialdemokrat\w*|moderat\w*|liberal\w*|centerpartiet\w*|"
+                    r"kristdemokrat\w*|vänsterpartiet\w*|miljöpartiet\w*|sverigedemokrat\w*|folkpartiet\w*)",
+                    re.IGNORECASE)
+#: a number right after these words names something ("Ärende 22", "§ 5") rather than counting it
+_IDENTIFIER_BEFORE = {"ärende", "paragraf", "punkt", "nr", "nummer", "bilaga", "kapitel", "kap", "dnr", "sida"}
+
+
 def asked_type(question: str) -> tuple[str, list[str]]:
-    """("number", focus words) | ("time", []) | ("", [])."""
+    """("number", focus words) | ("time", []) | ("party", []) | ("", [])."""
     if _TIME_Q.search(question.strip()):
         return "time", []
     m = _NUMBER_Q.search(question)
     if m:
         focus = [w for w in words(m.group(2) or "") if len(w) > 3]
         return "number", focus
+    if _PARTY_Q.search(question):
+        return "party", []
     return "", []
 
 
@@ -46,9 +81,12 @@ def states(kind: str, focus_stems: set[str], sentence: str, sentence_stems: set[
     """Whether ``sentence`` states a fact of the asked kind (about the focus, for quantities)."""
     if kind == "time":
         return bool(_TIME.search(sentence))
+    if kind == "party":
+        return bool(_PARTY.search(sentence))
     if kind == "number":
         tokens = words(sentence)
-        has_quantity = any(_QUANTITY.search(t) and not _YEAR_ONLY.match(t) for t in tokens) or \
+        has_quantity = any(_QUANTITY.search(t) and not _YEAR_ONLY.match(t)
+                           and not (i and tokens[i - 1] in _IDENTIFIER_BEFORE) for i, t in enumerate(tokens)) or \
             any(t in _NUMBER_WORDS for t in tokens)
         if not has_quantity:
             return False

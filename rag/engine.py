@@ -26,7 +26,7 @@ from .citations import dangling_markers, make_citation, quote_is_verbatim, set_q
 from .extractive import compose
 from .followup import Resolution, resolve
 from .inputs import BadQuestion, clean_question
-from .retrieve import Hit, HybridRetriever
+from .retrieve import Hit, HybridRetriever, document_context
 from .types import Answer, Citation, Filters, Turn
 
 RELATED_SHOWN = 3  # "possibly related" paragraphs listed with an abstention
@@ -42,6 +42,9 @@ class Facets:
     bodies: list[str]
     parties: list[str]
     authors: list[str]
+
+
+CONTEXT_TITLE = False  # abstention: a question word in the cited document's title counts (half) as found
 
 
 class Engine:
@@ -101,6 +104,13 @@ class Engine:
         return Facets(sorted(((d.doc_id, d.title) for d in docs), key=lambda t: t[1].lower()),
                       values("body"), parties, values("author"))
 
+    def _places(self) -> set[str]:
+        """Municipalities and bodies of the indexed documents (a question naming one is about it)."""
+        reader = self.retriever.reader
+        if getattr(self, "_places_of", (None,))[0] is not reader:
+            self._places_of = (reader, {d.meta.get("body", "") for d in reader.documents.values()} - {""})
+        return self._places_of[1]
+
     def document(self, doc_id: str) -> tuple[Document, list[Paragraph]] | None:
         """A whole document (metadata and paragraphs) for the "open document" view."""
         doc = self.reader.documents.get(doc_id)
@@ -147,7 +157,10 @@ class Engine:
 
         t1 = time.perf_counter()
         citations = [make_citation(retriever.reader, h, i + 1) for i, h in enumerate(hits[:k])]
-        decision = abstain.decide(res.question, hits, [c.text for c in citations], retriever.lexical)
+        decision = abstain.decide(res.question, hits, [c.text for c in citations], retriever.lexical,
+                                  bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
+                                  contexts=[document_context(retriever.reader.documents[c.doc_id], title=CONTEXT_TITLE)
+                                            for c in citations])
         if self.generator is not None and not decision.abstain:
             try:
                 answer = self.generator.answer(text, res.question, citations)
@@ -166,7 +179,11 @@ class Engine:
         if decision.abstain or not citations:
             return abstention(question, citations)
         text, used, sentences = compose(resolved, self.retriever.lexical, citations)
-        if not used or dangling_markers(text, used) or not all(quote_is_verbatim(c) for c in used):
+        unquoted = text  # a footnote "[12]" inside a quoted sentence is the document's text, not a marker
+        for c in used:
+            for s, e in c.quote_spans:
+                unquoted = unquoted.replace(f"”{c.text[s:e]}”", "", 1)
+        if not used or dangling_markers(unquoted, used) or not all(quote_is_verbatim(c) for c in used):
             return abstention(question, citations)  # unreachable by construction; never ship an unchecked quote
         docs = len({c.doc_id for c in used})
         coverage = (f"{sentences} {'mening' if sentences == 1 else 'meningar'} citerade ur "

@@ -135,15 +135,52 @@ def test_compound_matching_finds_compound_from_its_part(engine):
     assert {"brott", "förebygg"} <= set(q.expanded) | set(q.exact)
 
 
+def test_a_name_in_the_question_picks_the_document_not_the_signature(engine):
+    """"enligt Dronjak" must not make the signature line "Daniel Dronjak (M)" the best lexical match."""
+    question = "Vilka frivilliga trygghetsinsatser får stöd av kommunen enligt Dronjak?"
+    lexical = engine.retriever.search(question, k=5, use_dense=False)
+    assert {h.doc_id for h in lexical} == {SEED_IDS[3]}  # the name still picks Dronjak's document ...
+    assert (SEED_IDS[3], 30) not in {(h.doc_id, h.number) for h in lexical}  # ... not his signature line
+    hits = engine.retriever.search(question, k=5)
+    assert (SEED_IDS[3], 25) in {(h.doc_id, h.number) for h in hits}  # nattvandrare, grannsamverkan …
+
+
+def test_who_answered_finds_the_signature(engine):
+    hits = engine.retriever.search("Vem besvarade interpellationen om Flemingsberg och tryggheten i Huddinge, "
+                                   "och vilket parti tillhör han?", k=3)
+    assert (SEED_IDS[3], 30) in {(h.doc_id, h.number) for h in hits}  # "Daniel Dronjak (M)"
+    a = engine.ask("Vem besvarade interpellationen om Flemingsberg och tryggheten i Huddinge?")
+    assert not a.abstained and "Daniel Dronjak" in a.answer
+
+
+@pytest.mark.parametrize("question, reason", [
+    # Huddinge's figure ("tre utsatta områden på polisens lista") must not answer for Stockholm
+    ("Hur många utsatta områden har Stockholm på polisens lista?", "place"),
+    # "Ärende 22" names a case, it does not count members
+    ("Hur många ledamöter sitter i den politiska referensgruppen för preventionsarbetet?", "number"),
+    # "övriga partier" is no party name
+    ("Vilka partier ingår i Mittenstyret i Huddinge?", "party"),
+])
+def test_near_misses_abstain(engine, question, reason):
+    a = engine.ask(question)
+    assert a.abstained, (reason, a.answer)
+    assert a.related  # the closest paragraphs are still offered, as related
+
+
+def test_the_same_question_about_the_right_place_is_answered(engine):
+    a = engine.ask("Hur många utsatta områden har Huddinge på polisens lista?")
+    assert not a.abstained and "tre utsatta områden" in a.answer
+
+
 def test_gold_set_floors(engine):
     from rag.evaluate import evaluate_gold
 
     m = evaluate_gold(engine, GOLD)
     print("seed gold:", m)
-    assert m["recall@3"] >= 0.80  # measured 0.860
-    assert m["recall@5"] >= 0.85  # measured 0.903
-    assert m["unanswerable_abstained"] >= 0.70  # measured 0.786
-    assert m["answerable_answered"] >= 0.70  # measured 0.774
+    assert m["recall@3"] >= 0.87  # measured 0.903
+    assert m["recall@5"] >= 0.90  # measured 0.935
+    assert m["unanswerable_abstained"] >= 0.92  # measured 1.000 (14 of 14)
+    assert m["answerable_answered"] >= 0.75  # measured 0.796
 
 
 def test_bad_input_gives_a_message(engine):

@@ -1,7 +1,10 @@
 """``python -m ui [--index-dir DIR] [--host H] [--port P]``: start the chat app.
 
-Builds the seed index first when the index is missing (with a progress bar),
-and turns a broken index or a missing model into a message with the fix.
+Builds the seed index first when there is none (with a progress bar in the
+terminal). A damaged default index is rebuilt from the seeds (and earlier
+uploads); any other broken index, a model mismatch or a missing model ends with
+a message that names the fix, never a traceback. Set ``KALLKOLL_USER`` and
+``KALLKOLL_PASSWORD`` to require a login.
 """
 
 from __future__ import annotations
@@ -12,38 +15,103 @@ import sys
 from pathlib import Path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__)
-    parser.add_argument("--index-dir", help="index directory (default: $KALLKOLL_INDEX_DIR or data/index)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("KALLKOLL_PORT", 7860)))
-    args = parser.parse_args(argv)
+def _print_error(message: str, fix: str = "") -> None:
+    print(f"error: {message}", file=sys.stderr)
+    if fix:
+        print(f"  fix: {fix}", file=sys.stderr)
 
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def _build_seeds(index_dir: Path, upload_dir: Path, reason: str) -> None:
     from index import settings
     from index.build import build_index
+
+    sources = [settings.DEFAULT_SEEDS]
+    if upload_dir.is_dir() and any(upload_dir.iterdir()):
+        sources.append(upload_dir)
+    print(f"{reason}: building {index_dir} from {', '.join(str(s) for s in sources)} ...", flush=True)
+    summary = build_index(sources, index_dir, show_progress=True)
+    for line in summary.lines():
+        print(line, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", help="index directory (default: $KALLKOLL_INDEX_DIR or data/index)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=_env_int("KALLKOLL_PORT", 7860),
+                        help="port (default 7860 or $KALLKOLL_PORT)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home, also when offline
+
+    from index import settings
     from index.embedder import ModelNotAvailable
-    from index.store import IndexError_, IndexMissing, read_manifest
-    from rag.engine import Engine
+    from index.store import IndexCorrupt, IndexError_, IndexMissing, IndexModelMismatch
+
+    from . import uploads
 
     index_dir = settings.index_dir(args.index_dir)
+    is_default = index_dir == (settings.REPO_ROOT / "data" / "index").resolve()
+    upload_dir = uploads.upload_dir(index_dir)
+    fix_cmd = f"{sys.executable} -m index build {settings.DEFAULT_SEEDS} --index-dir {index_dir}"
     try:
-        if read_manifest(index_dir) is None:
-            print(f"No index in {index_dir}: building it from {settings.DEFAULT_SEEDS} ...", flush=True)
-            for line in build_index([settings.DEFAULT_SEEDS], index_dir, show_progress=True).lines():
-                print(line)
-        engine = Engine(index_dir)
-    except IndexMissing as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (IndexError_, ModelNotAvailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    upload_dir = Path(os.environ.get("KALLKOLL_UPLOAD_DIR") or index_dir.parent / "uploads").resolve()
-    feedback = Path(os.environ.get("KALLKOLL_FEEDBACK_LOG") or index_dir.parent / "feedback.jsonl")
-    from .app import launch
+        from rag.engine import Engine
 
-    print(f"Källkoll: http://{args.host}:{args.port}  (index {index_dir})", flush=True)
-    launch(engine, args.host, args.port, upload_dir, feedback)
+        try:
+            engine = Engine(index_dir)
+        except IndexMissing:
+            _build_seeds(index_dir, upload_dir, f"No index in {index_dir}")
+            engine = Engine(index_dir)
+        except IndexCorrupt as exc:
+            if not is_default:
+                _print_error(f"the index is damaged: {exc}", f"rebuild it: {fix_cmd}")
+                return 2
+            _build_seeds(index_dir, upload_dir, f"The index is damaged ({exc})")
+            engine = Engine(index_dir)
+    except IndexModelMismatch as exc:
+        _print_error(str(exc), f"rebuild the index with the current model: {fix_cmd}  "
+                               "(or set KALLKOLL_MODEL to the model the index was built with)")
+        return 2
+    except IndexError_ as exc:
+        _print_error(str(exc), f"rebuild it: {fix_cmd}")
+        return 2
+    except ModelNotAvailable as exc:
+        _print_error(str(exc), "check KALLKOLL_MODEL / KALLKOLL_CACHE, or run scripts/setup.sh")
+        return 2
+    except OSError as exc:
+        _print_error(f"cannot use the index directory {index_dir}: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+    from .app import build_app, serve
+
+    user, password = os.environ.get("KALLKOLL_USER"), os.environ.get("KALLKOLL_PASSWORD")
+    if bool(user) != bool(password):
+        print("warning: set both KALLKOLL_USER and KALLKOLL_PASSWORD to require a login; starting without one",
+              file=sys.stderr)
+    auth = (user, password) if user and password else None
+    app = build_app(engine, upload_dir, uploads.feedback_log(index_dir),
+                    concurrency=_env_int("KALLKOLL_CONCURRENCY", 4))
+    docs = len(engine.reader.documents)
+    print(f"Källkoll: http://{args.host}:{args.port}  ({docs} documents in {index_dir}"
+          f"{', login required' if auth else ''})", flush=True)
+    try:
+        serve(app, args.host, args.port, auth=auth, concurrency=_env_int("KALLKOLL_CONCURRENCY", 4),
+              queue_size=_env_int("KALLKOLL_QUEUE_SIZE", 64), quiet=True)
+    except OSError as exc:
+        _print_error(f"cannot listen on {args.host}:{args.port} ({exc})", "choose another port with --port")
+        return 2
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

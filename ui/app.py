@@ -1,225 +1,486 @@
-"""The Gradio shell: wires the engine to the chat, the sources panel, scope, upload and export.
+"""The Gradio shell: wires the engine to the chat, the sources panel, scope, upload, feedback and export.
 
 Thin on purpose: what to show is decided by ``ui.render`` (pure, tested without a
-browser); what to answer by ``rag.engine.Engine``. Interface texts are Swedish.
+browser), what to answer by ``rag.engine.Engine``. Interface texts are Swedish.
+
+How a question flows: the submit handler puts the question and a "searching"
+placeholder into the chat at once, outside the queue; the answer step runs in
+the queue (at most ``concurrency`` at a time, shared with the ``/ask`` API) and
+replaces the placeholder. When the queue is full the answer step fails and a
+third, unqueued step shows a polite "busy" message and gives the question back.
+
+How a citation is checked: ``[n]`` in the chat is a link ``#kk-cite-<turn>-<n>``.
+The sources panel is one ``gr.HTML`` whose ``js_on_load`` listens for clicks on
+those links (and on the panel's own buttons) and forwards them with
+``trigger('click', {action, turn, n})``; one Python handler renders the panel:
+the answer's sources with n selected, or the whole document with n's paragraph
+highlighted and scrolled into view.
 """
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
-import os
-import re
+import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
-from rag.engine import Engine
 from rag.types import Answer, Filters, Turn
 
-from . import render
+from . import render, uploads
 
-MAX_UPLOAD_MB = 20
-UPLOAD_TYPES = (".txt", ".md", ".pdf", ".docx")
-EXAMPLES = [
+EXAMPLES = (
     "Hur många trygghetskameror ska Huddinge sätta upp?",
     "Vad gör Stockholm mot segregation?",
     "Vem svarade på interpellationen om Flemingsberg?",
-    "What does Huddinge do to prevent youth crime?",
-]
-BUSY = "Det är många frågor just nu. Vänta en stund och försök igen."
+    "What does Huddinge do against youth crime?",
+)
+DEFAULT_CONCURRENCY = 4
+DEFAULT_QUEUE_SIZE = 64
 
+# Gradio's own labels follow the browser's language; in an English (or unknown) browser they are
+# replaced by Swedish ones, so that the whole interface speaks Swedish. (A Swedish browser gets
+# Gradio's own Swedish translation.)
+GRADIO_SWEDISH = {
+    "upload_text.drop_file": "Släpp filen här", "upload_text.click_to_upload": "Klicka för att ladda upp",
+    "common.or": "eller", "common.clear": "Rensa", "common.download": "Ladda ner", "common.remove": "Ta bort",
+    "common.loading": "Laddar", "common.error": "Fel", "common.submit": "Skicka",
+    "common.settings": "Inställningar",
+    "common.empty": "Tom", "common.edit": "Redigera", "common.share": "Dela",
+    "errors.use_via_api": "Använd via API",
+    "chatbot.like": "Bra svar", "chatbot.dislike": "Dåligt svar", "chatbot.clear": "Rensa samtalet",
+    "chatbot.copy_message": "Kopiera", "chatbot.copied_message": "Kopierat", "chatbot.retry": "Försök igen",
+    "chatbot.undo": "Ångra", "chatbot.edit": "Redigera", "chatbot.submit": "Skicka", "chatbot.cancel": "Avbryt",
+    "status.queue_position": "I kö: {position} av {size}",
+    "file.uploading": "Laddar upp …", "dropdown.dropdown": "Lista",
+    "login.login": "Logga in", "login.username": "Användarnamn", "login.password": "Lösenord",
+    "login.incorrect_credentials": "Fel användarnamn eller lösenord",
+}
+
+# The panel's script: runs once when the panel mounts. `element` is the panel,
+# `trigger` sends an event with data to the Python handler of panel.click.
+PANEL_JS = r"""
+const panel = element;
+function send(data) { trigger('click', data); }
+window.__kkSend = send;
+panel.addEventListener('click', function (ev) {
+  const el = ev.target.closest('[data-kk-action]');
+  if (!el || !panel.contains(el)) return;
+  if (el.dataset.kkAction === 'select' && window.getSelection && String(window.getSelection()).length) return;
+  ev.preventDefault(); ev.stopPropagation();
+  send({action: el.dataset.kkAction, turn: Number(el.dataset.turn), n: Number(el.dataset.n)});
+});
+if (!window.__kkCiteListener) {
+  window.__kkCiteListener = true;
+  document.addEventListener('click', function (ev) {
+    const a = ev.target.closest && ev.target.closest('a[href^="#kk-cite-"]');
+    if (!a) return;
+    ev.preventDefault(); ev.stopPropagation();
+    const m = (a.getAttribute('href') || '').match(/^#kk-cite-(\d+)-(\d+)$/);
+    if (m && window.__kkSend) window.__kkSend({action: 'cite', turn: Number(m[1]), n: Number(m[2])});
+  }, true);
+}
+function scrollToTarget() {
+  const t = panel.querySelector('.kk-scroll');
+  if (!t || t.dataset.kkScrolled) return;
+  t.dataset.kkScrolled = '1';
+  let box = panel;
+  while (box && box !== document.body && !(box.scrollHeight > box.clientHeight + 4 &&
+         /(auto|scroll)/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+  if (box && box !== document.body) {
+    const top = t.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    const centre = t.classList.contains('kk-hit');
+    box.scrollTo({top: Math.max(0, top - (centre ? box.clientHeight / 3 : 8)), behavior: 'instant'});
+  }
+  const r = t.getBoundingClientRect();
+  if (r.top < 0 || r.top > window.innerHeight - 40) t.scrollIntoView({block: 'center', behavior: 'instant'});
+}
+new MutationObserver(function () { requestAnimationFrame(scrollToTarget); })
+  .observe(panel, {childList: true, subtree: true});
+"""
+
+LIBRARY_JS = r"""
+element.addEventListener('click', function (ev) {
+  const el = ev.target.closest('[data-kk-doc]');
+  if (!el || !element.contains(el)) return;
+  ev.preventDefault();
+  trigger('click', {doc: el.dataset.kkDoc});
+});
+"""
+
+# Page script: Gradio's own "queue full" toast is English; say it in Swedish.
 HEAD = """
 <script>
-document.addEventListener('click', function (ev) {
-  const a = ev.target.closest && ev.target.closest('a[href^="#kallkoll-cite-"]');
-  if (!a) return;
-  ev.preventDefault(); ev.stopPropagation();
-  const n = a.getAttribute('href').replace('#kallkoll-cite-', '');
-  const box = document.querySelector('#kk-cite-input textarea, #kk-cite-input input');
-  if (!box) return;
-  box.value = n; box.dispatchEvent(new Event('input', {bubbles: true}));
-  setTimeout(function () { document.querySelector('#kk-cite-btn').click(); }, 50);
-}, true);
+(function () {
+  const EN = 'This application is currently busy';
+  const SV = %s;
+  function retitle(node) {  // the toast's title says "Error": it is not one
+    for (let box = node.parentElement, i = 0; box && i < 5; box = box.parentElement, i++) {
+      const t = [...box.querySelectorAll('*')]
+        .find(e => !e.children.length && /^(Error|Fel)$/.test(e.textContent.trim()));
+      if (t) { t.textContent = 'Upptaget'; return; }
+    }
+  }
+  function fixText(node) {
+    if (node.nodeValue && node.nodeValue.indexOf(EN) !== -1) { node.nodeValue = SV; retitle(node); }
+  }
+  function fix(root) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    let node;
+    while ((node = walker.nextNode())) fixText(node);
+  }
+  function start() {
+    new MutationObserver(function (ms) {
+      for (const m of ms) for (const n of m.addedNodes) {
+        if (n.nodeType === 1) fix(n); else if (n.nodeType === 3) fixText(n);
+      }
+    }).observe(document.body, {childList: true, subtree: true});
+  }
+  if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
+})();
 </script>
-"""
+""" % json.dumps(render.BUSY)
+
 CSS = """
-.kk-hidden {display: none !important;}
-.kk-card {border: 1px solid #ddd; border-radius: 8px; padding: 8px 10px; margin-bottom: 8px;}
-.kk-selected {border: 2px solid #d97706; background: #fffbeb;}
-.kk-num {font-weight: bold; color: #92400e;} .kk-title {font-weight: 600; margin: 2px 0 4px;}
-.kk-meta {display: grid; grid-template-columns: max-content 1fr; gap: 0 8px; font-size: 0.85em; margin: 0;}
-.kk-meta dt {color: #666;} .kk-meta dd {margin: 0;}
-.kk-para {margin-top: 6px; white-space: pre-wrap;} .kk-id {font-size: 0.75em; color: #888;}
-mark {background: #fde68a;} .kk-p {white-space: pre-wrap;} .kk-hit {background: #fef3c7; border-left: 4px solid #d97706; padding-left: 6px;}
-.kk-pn {color: #999; font-size: 0.75em; margin-right: 6px;} .kk-empty, .kk-note {color: #666;}
-#kk-document {max-height: 520px; overflow-y: auto;}
+.gradio-container {max-width: 1600px !important;}
+#kk-header h1 {margin: 0; font-size: 1.5em;}
+#kk-header p {margin: 2px 0 0; color: var(--body-text-color-subdued);}
+#kk-chat a[href^="#kk-cite-"] {display: inline-block; min-width: 1.6em; padding: 0 .3em; margin: 0 1px;
+  border-radius: 6px; background: #e0e7ff; color: #3730a3; font-weight: 600; font-size: .85em;
+  text-decoration: none; text-align: center; cursor: pointer;}
+#kk-chat a[href^="#kk-cite-"]:hover {background: #c7d2fe;}
+#kk-chat details {margin-top: .5em;} #kk-chat summary {cursor: pointer; color: var(--body-text-color-subdued);}
+#kk-examples {flex-wrap: wrap; gap: 6px;}
+#kk-examples button {flex: 0 1 auto !important; min-width: 0 !important; width: auto !important;
+  font-weight: normal; border-radius: 999px;}
+#kk-panel {max-height: calc(100vh - 40px); overflow-y: auto !important; position: sticky; top: 12px;
+  padding-right: 6px;}
+.kk-panel {font-size: .95em; line-height: 1.45;}
+.kk-empty {color: var(--body-text-color-subdued); padding: 1em; border: 1px dashed var(--border-color-primary);
+  border-radius: 10px;}
+.kk-panel-head {margin-bottom: .6em;}
+.kk-kicker {text-transform: uppercase; letter-spacing: .05em; font-size: .75em;
+  color: var(--body-text-color-subdued);}
+.kk-question {font-weight: 600;} .kk-coverage {font-size: .85em; color: var(--body-text-color-subdued);}
+.kk-abstained {margin-top: .3em; padding: .4em .6em; background: #fef3c7; border-radius: 6px;}
+.kk-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: .6em .8em;
+  margin-bottom: .6em; cursor: pointer; background: var(--background-fill-primary);}
+.kk-card:hover {border-color: #a5b4fc;}
+.kk-card.kk-selected {border: 2px solid #4f46e5; box-shadow: 0 0 0 3px #e0e7ff;}
+.kk-card.kk-related {border-style: dashed;}
+.kk-card header {display: flex; gap: .5em; align-items: baseline;}
+.kk-num {flex: none; background: #4f46e5; color: white; border-radius: 6px; padding: 0 .45em; font-weight: 700;
+  font-size: .85em;}
+.kk-title {font-weight: 600;}
+.kk-meta {display: grid; grid-template-columns: max-content 1fr; gap: 0 .8em; font-size: .82em; margin: .4em 0;}
+.kk-meta dt {color: var(--body-text-color-subdued); margin: 0;} .kk-meta dd {margin: 0;}
+.kk-para {margin: .3em 0; padding: .4em .6em; border-left: 3px solid #c7d2fe;
+  background: var(--background-fill-secondary); white-space: pre-wrap; font-style: normal;}
+mark.kk-quote {background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px;}
+.kk-doc-nav {position: sticky; top: 0; z-index: 2; background: var(--background-fill-primary);
+  padding: .3em 0; border-bottom: 1px solid var(--border-color-primary);}
+.kk-card footer, .kk-doc-nav {display: flex; gap: .8em; align-items: center; justify-content: space-between;}
+.kk-id {font-size: .75em; color: var(--body-text-color-subdued);}
+.kk-btn {border: 1px solid #c7d2fe; background: #eef2ff; color: #3730a3; border-radius: 6px; padding: .15em .7em;
+  cursor: pointer; font-size: .85em;}
+.kk-btn:hover {background: #e0e7ff;}
+.kk-doc-title {margin: .5em 0 .2em; font-size: 1.15em; font-weight: 700;}
+.kk-p {white-space: pre-wrap; margin: .35em 0; padding: .2em .4em; border-radius: 6px;}
+.kk-p.kk-heading {font-weight: 600;}
+.kk-p.kk-hit {background: #eef2ff; outline: 2px solid #4f46e5;}
+.kk-pn {display: inline-block; min-width: 2.2em; color: var(--body-text-color-subdued); font-size: .75em;}
+#kk-library {max-height: 260px; overflow-y: auto;}
+#kk-library ul {list-style: none; padding: 0; margin: 0;}
+#kk-library li {margin: 0 0 .25em;}
+#kk-library button {all: unset; cursor: pointer; font-size: .85em; display: block; line-height: 1.3;}
+#kk-library button:hover {text-decoration: underline;}
+#kk-library .kk-libmeta {color: var(--body-text-color-subdued); font-size: .75em;}
 """
 
 
-def safe_upload_name(name: str) -> str:
-    """A file name that cannot leave the upload folder: base name, safe characters only."""
-    base = Path(str(name).replace("\\", "/")).name
-    stem, dot, ext = base.rpartition(".")
-    stem = re.sub(r"[^A-Za-z0-9åäöÅÄÖ_-]+", "_", stem if dot else base).strip("._") or "dokument"
-    return f"{stem[:80]}.{ext.lower()}" if dot else stem[:80]
+def library_html(engine: Any) -> str:
+    documents = getattr(engine.reader, "documents", {})
+    return render.library_html([(doc_id, title, getattr(documents.get(doc_id), "meta", {}) or {})
+                                for doc_id, title in engine.facets().documents])
 
 
-def build_app(engine: Engine, upload_dir: Path, feedback_log: Path) -> gr.Blocks:
-    facets = engine.facets()
+class ChatApp:
+    """Per-process state of the app: the engine, where uploads, exports and feedback go."""
+
+    def __init__(self, engine: Any, upload_dir: Path, feedback_log: Path) -> None:
+        self.engine = engine
+        self.upload_dir = Path(upload_dir)
+        self.feedback_log = Path(feedback_log)
+        self.export_root = Path(tempfile.mkdtemp(prefix="kallkoll-export-"))
+        atexit.register(shutil.rmtree, self.export_root, True)
+        self._feedback_lock = threading.Lock()
+        self._titles: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- asking
+
+    def titles(self) -> dict[str, str]:
+        if not self._titles:
+            self._titles = dict(self.engine.facets().documents)
+        return self._titles
+
+    def ask(self, question: object, turns: list[Turn], filters: Filters, k: int = 5) -> Answer:
+        try:
+            return self.engine.ask(question, history=turns, filters=filters, k=k)
+        except Exception as exc:  # the engine does not raise on input; anything else must not kill the chat
+            return Answer(question=str(question)[:200], abstained=True, mode="error",
+                          answer=f"Något gick fel när frågan söktes ({type(exc).__name__}). Försök igen.")
+
+    def export_file(self, answers: list[Answer], session: str) -> str | None:
+        if not answers:
+            return None
+        folder = self.export_root / hashlib.sha256(session.encode()).hexdigest()[:20]  # the client names it
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "kallkoll-samtal.md"
+        path.write_text(render.conversation_markdown(answers, time.strftime("%Y-%m-%d %H:%M")), encoding="utf-8")
+        return str(path)
+
+    def record_feedback(self, answer: Answer, liked: object, turn: int) -> None:
+        record = render.feedback_record(answer, liked, time.strftime("%Y-%m-%dT%H:%M:%S%z"), turn)
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with self._feedback_lock:
+            self.feedback_log.parent.mkdir(parents=True, exist_ok=True)
+            with self.feedback_log.open("a", encoding="utf-8") as f:
+                f.write(line)
+
+    # ---------------------------------------------------------------- panel
+
+    def panel(self, answers: list[Answer], action: str, turn: int, n: int) -> str:
+        if not 0 <= turn < len(answers):
+            return render.empty_panel()
+        if action == "open":
+            c = render.citation_of(answers, turn, n)
+            found = self.engine.document(c.doc_id) if c else None
+            if not found:
+                return render.empty_panel("Dokumentet finns inte längre i samlingen.")
+            doc, paragraphs = found
+            return render.document_html(doc, paragraphs, c.paragraph, c.quote_spans, turn, n)
+        selected = n if action in ("cite", "select", "back") else None
+        return render.sources_html(answers[turn], turn, selected)
+
+    def document_panel(self, doc_id: str) -> str:
+        found = self.engine.document(doc_id)
+        if not found:
+            return render.empty_panel("Dokumentet finns inte längre i samlingen.")
+        doc, paragraphs = found
+        return render.document_html(doc, paragraphs, None, (), -1, 0)
+
+    # ---------------------------------------------------------------- uploads
+
+    def add_files(self, files: list[str], progress: Any) -> str:
+        """Save uploads, index them beside what is there, and say what happened (Swedish, plain text)."""
+        result = uploads.save_uploads(files, self.upload_dir)
+        if not result.saved:
+            return render.build_report(None, [], result.problems)
+        # a file uploaded again under the same name is already a source: rebuilding picks up its new text,
+        # and naming it twice would make the build skip it as a duplicate of itself
+        known = set(self.engine.reader.manifest.get("sources", []))
+        fresh = [p for p in result.saved if str(p) not in known]
+        problems = list(result.problems)
+        summary = None
+        try:
+            summary = self.engine.add_documents(fresh, progress=lambda f, msg: progress(f, desc=msg))
+        except Exception as exc:  # the old index keeps serving; say why nothing was added
+            problems.append(f"indexeringen misslyckades ({type(exc).__name__}: {exc})")
+        indexed = {d.path for d in self.engine.reader.documents.values()}
+        uploads.discard([p for p in result.saved if str(p) not in indexed], self.upload_dir)
+        self._titles = {}
+        return render.build_report(summary, result.saved if summary else [], problems)
+
+
+def _text(message: dict) -> str:
+    """The text of a chat message as Gradio hands it back: a string or a list of {"type": "text", ...}."""
+    content = message.get("content")
+    if isinstance(content, list):
+        return " ".join(str(c.get("text", "")) if isinstance(c, dict) else str(c) for c in content)
+    return str(content or "")
+
+
+def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
+              concurrency: int = DEFAULT_CONCURRENCY) -> gr.Blocks:
+    """The Blocks app; serve it with ``serve`` (queue, auth, page script and CSS)."""
+    state = ChatApp(engine, upload_dir, feedback_log)
+    doc_choices, body_choices, party_choices = render.facet_choices(engine.facets())
 
     def filters_of(docs, bodies, parties) -> Filters:
         return Filters(doc_ids=tuple(docs or ()), bodies=tuple(bodies or ()), parties=tuple(parties or ()))
 
-    def respond(message, chat, turns, answers, docs, bodies, parties):
+    def locked(flag: bool) -> list:
+        return [gr.update(interactive=not flag)] * (2 + len(EXAMPLES))
+
+    # ---- the two steps of a question
+    def start(message, chat):
+        message = str(message or "")
+        if not message.strip():
+            return [gr.skip()] * (3 + len(EXAMPLES)) + [""]
+        chat = list(chat or []) + [{"role": "user", "content": render.user_markdown(message)},
+                                   {"role": "assistant", "content": render.SEARCHING}]
+        return [gr.update(value="", interactive=False)] + locked(True)[1:] + [chat, message]
+
+    def finish(pending, chat, turns, answers, docs, bodies, parties, request: gr.Request):
+        if not pending:
+            return [gr.skip()] * (8 + len(EXAMPLES))
+        filters = filters_of(docs, bodies, parties)
+        answer = state.ask(pending, list(turns or []), filters)
+        answers = list(answers or []) + [answer]
+        turn = len(answers) - 1
         chat = list(chat or [])
-        answer = engine.ask(message, history=turns, filters=filters_of(docs, bodies, parties))
-        chat += [{"role": "user", "content": render.md_escape(str(message or ""))},
-                 {"role": "assistant", "content": render.answer_markdown(answer)}]
+        bubble = {"role": "assistant",
+                  "content": render.answer_markdown(answer, turn, render.scope_text(filters, state.titles()))}
+        if chat and chat[-1].get("role") == "assistant":
+            chat[-1] = bubble
+        else:
+            chat.append(bubble)
         if answer.mode != "error":
-            turns = list(turns) + [Turn(answer.resolved_question or str(message), answer)]
-        answers = list(answers) + [answer]
-        first = answer.citations[0].n if answer.citations else None
-        return "", chat, turns, answers, render.sources_html(answer, first), first, ""
+            turns = list(turns or []) + [Turn(answer.resolved_question or str(pending), answer)]
+        export = state.export_file(answers, getattr(request, "session_hash", "") or "")
+        return (locked(False) + [chat, turns, answers, render.sources_html(answer, turn),
+                                 gr.update(value=export, interactive=bool(export)), ""])
 
-    def select_citation(value, answers):
-        n = render.citation_number(value)
-        answer = answers[-1] if answers else None
-        return render.sources_html(answer, n), n
+    def busy(pending, chat, answers):
+        chat = list(chat or [])
+        if pending and chat and chat[-1].get("role") == "assistant" and "Söker i dokumenten" in _text(chat[-1]):
+            chat[-1] = {"role": "assistant", "content": "⚠️ " + render.md_escape(render.BUSY)}
+            answers = list(answers or []) + [Answer(question=str(pending), answer=render.BUSY, abstained=True,
+                                                    mode="error")]
+        return ([gr.update(value=pending or "", interactive=True)] + locked(False)[1:] + [chat, answers, ""])
 
-    def select_message(evt: gr.SelectData, answers):
+    # ---- panel, chat selection, feedback, clear
+    def on_panel(answers, evt: gr.EventData):
+        data = getattr(evt, "_data", None) or {}
+        try:
+            turn, n = int(data.get("turn", -1)), int(data.get("n", 0))
+        except (TypeError, ValueError):
+            return gr.skip()
+        return state.panel(list(answers or []), str(data.get("action", "select")), turn, n)
+
+    def on_library(evt: gr.EventData):
+        data = getattr(evt, "_data", None) or {}
+        return state.document_panel(str(data.get("doc", ""))) if data.get("doc") else gr.skip()
+
+    def on_select(answers, evt: gr.SelectData):
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        answer = answers[index // 2] if answers and index // 2 < len(answers) else None
-        return render.sources_html(answer, None)
+        turn = int(index) // 2
+        answers = list(answers or [])
+        return render.sources_html(answers[turn], turn) if 0 <= turn < len(answers) else gr.skip()
 
-    def open_document(n, answers):
-        answer = answers[-1] if answers else None
-        cites = (answer.citations or answer.related) if answer else []
-        c = next((c for c in cites if c.n == n), cites[0] if cites else None)
-        if c is None:
-            return "<div class='kk-empty'>Välj en källa först.</div>"
-        found = engine.document(c.doc_id)
-        if not found:
-            return "<div class='kk-empty'>Dokumentet finns inte längre i indexet.</div>"
-        doc, paragraphs = found
-        return render.document_html(doc.title, doc.meta, paragraphs, c.paragraph, c.quote_spans)
+    def on_like(answers, data: gr.LikeData):
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        turn = int(index) // 2
+        answers = list(answers or [])
+        if not 0 <= turn < len(answers) or answers[turn].mode == "error":
+            return
+        state.record_feedback(answers[turn], data.liked, turn)
+        gr.Info("Tack! Ditt omdöme sparades.")
 
     def clear():
-        return [], [], [], render.sources_html(None), None, ""
+        return [], [], [], render.empty_panel(), gr.update(value=None, interactive=False), ""
 
-    def feedback(data: gr.LikeData, answers):
-        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-        if not answers or index // 2 >= len(answers):
-            return
-        a = answers[index // 2]
-        record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "liked": bool(data.liked), **a.to_dict()}
-        feedback_log.parent.mkdir(parents=True, exist_ok=True)
-        with feedback_log.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        gr.Info("Tack! Omdömet sparades.")
+    # ---- upload
+    def on_upload(files, progress=gr.Progress()):
+        paths = [getattr(f, "name", f) for f in (files or [])]
+        report = state.add_files([str(p) for p in paths], progress) if paths else "Välj en fil först."
+        docs_c, bodies_c, parties_c = render.facet_choices(engine.facets())
+        return (report, gr.update(choices=docs_c), gr.update(choices=bodies_c), gr.update(choices=parties_c),
+                None, library_html(engine))
 
-    def export(answers):
-        if not answers:
-            raise gr.Error("Det finns inget samtal att exportera än.")
-        path = Path(tempfile.mkdtemp(prefix="kallkoll-export-")) / "kallkoll-samtal.md"
-        path.write_text(render.conversation_markdown(answers), encoding="utf-8")
-        return str(path)
+    def api_ask(question: str, k: int = 5) -> dict:
+        """Answer one question over the documents; returns the same JSON as `python -m rag ask --json`."""
+        try:
+            k = int(k) if k is not None else 5
+        except (TypeError, ValueError):
+            k = 5
+        return state.ask(question, [], Filters(), k).to_dict()
 
-    def upload(files, progress=gr.Progress()):
-        if not files:
-            return "Välj en eller flera filer (.txt, .md, .pdf, .docx).", *_facet_updates()
-        upload_dir.mkdir(parents=True, exist_ok=True)
-        saved, problems = [], []
-        for f in files:
-            src = Path(getattr(f, "name", f))
-            name = safe_upload_name(getattr(f, "orig_name", None) or src.name)
-            if not name.lower().endswith(UPLOAD_TYPES):
-                problems.append(f"{name}: filtypen stöds inte (bara .txt, .md, .pdf, .docx)")
-                continue
-            if src.stat().st_size > MAX_UPLOAD_MB * 1024 * 1024:
-                problems.append(f"{name}: större än {MAX_UPLOAD_MB} MB")
-                continue
-            target = (upload_dir / name).resolve()
-            if target.parent != upload_dir.resolve():
-                problems.append(f"{name}: ogiltigt filnamn")
-                continue
-            target.write_bytes(src.read_bytes())
-            saved.append(target)
-        if not saved:
-            return "Inget lades till.\n" + "\n".join(problems), *_facet_updates()
-        summary = engine.add_documents([upload_dir], progress=lambda x, msg: progress(x, desc=msg))
-        lines = [f"Indexerade {summary.documents} dokument ({len(summary.new)} nya, "
-                 f"{len(summary.changed)} ändrade) på {summary.seconds:.1f} s."]
-        lines += [f"Hoppade över {Path(s.path).name}: {s.reason}" for s in summary.skipped
-                  if str(upload_dir) in str(s.path)]
-        return "\n".join(lines + problems), *_facet_updates()
-
-    def _facet_updates():
-        f = engine.facets()
-        return (gr.update(choices=[(t, d) for d, t in f.documents]), gr.update(choices=f.bodies),
-                gr.update(choices=f.parties))
-
-    def api_ask(question: str, k: float = 5) -> dict:
-        """The CLI's JSON answer for one question (same contract as ``python -m rag ask --json``)."""
-        return engine.ask(question, k=int(k or 5)).to_dict()
-
-    with gr.Blocks(title="Källkoll") as app:
-        gr.Markdown("## Källkoll\nFråga om dokumenten. Varje påstående i svaret är ett ordagrant citat "
-                    "med en källhänvisning [n] som du kan klicka på och kontrollera.")
+    with gr.Blocks(title="Källkoll – fråga dokumenten", analytics_enabled=False,
+                   delete_cache=(3600, 24 * 3600)) as app:
+        pending = gr.State("")
         turns = gr.State([])
         answers = gr.State([])
-        selected = gr.State(None)
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Samtal", elem_id="kk-chat", height=520, sanitize_html=True,
-                                  feedback_options=("Like", "Dislike"))
-                with gr.Row():
-                    box = gr.Textbox(placeholder="Skriv en fråga, t.ex. om trygghet i Huddinge …",
-                                     show_label=False, scale=5, elem_id="kk-question", max_lines=4)
-                    send = gr.Button("Fråga", variant="primary", scale=1, elem_id="kk-send")
-                gr.Examples(EXAMPLES, inputs=box, label="Exempel")
-                with gr.Row():
-                    clear_btn = gr.Button("Rensa samtalet")
-                    export_btn = gr.DownloadButton("Exportera som Markdown")
-                with gr.Accordion("Avgränsa sökningen", open=False):
-                    docs = gr.Dropdown([(t, d) for d, t in facets.documents], multiselect=True, label="Dokument")
-                    bodies = gr.Dropdown(facets.bodies, multiselect=True, label="Kommun / organ")
-                    parties = gr.Dropdown(facets.parties, multiselect=True, label="Parti")
-                with gr.Accordion("Lägg till dokument", open=False):
-                    files = gr.File(file_count="multiple", file_types=list(UPLOAD_TYPES), label="Filer")
-                    add_btn = gr.Button("Indexera", elem_id="kk-upload-btn")
-                    upload_status = gr.Textbox(label="Status", interactive=False, elem_id="kk-upload-status")
-            with gr.Column(scale=2):
-                gr.Markdown("### Källor")
-                sources = gr.HTML(render.sources_html(None), elem_id="kk-sources")
-                cite_box = gr.Textbox(elem_id="kk-cite-input", elem_classes="kk-hidden", show_label=False)
-                cite_btn = gr.Button("välj källa", elem_id="kk-cite-btn", elem_classes="kk-hidden")
-                open_btn = gr.Button("Öppna dokument", elem_id="kk-open-doc")
-                document = gr.HTML("", elem_id="kk-document")
+        with gr.Sidebar(label="Samlingen", open=True, width=340):
+            gr.Markdown("### Dokument i samlingen")
+            library = gr.HTML(library_html(engine), elem_id="kk-library", js_on_load=LIBRARY_JS)
+            with gr.Accordion("Avgränsa sökningen", open=False):
+                docs = gr.Dropdown(doc_choices, multiselect=True, label="Dokument", elem_id="kk-scope-docs")
+                bodies = gr.Dropdown(body_choices, multiselect=True, label="Kommun / organ",
+                                     elem_id="kk-scope-bodies")
+                parties = gr.Dropdown(party_choices, multiselect=True, label="Parti", elem_id="kk-scope-parties")
+            with gr.Accordion("Lägg till dokument", open=False, elem_id="kk-upload-accordion"):
+                files = gr.File(file_count="multiple", file_types=list(uploads.ALLOWED_SUFFIXES), type="filepath",
+                                label=f".txt, .md, .pdf eller .docx, högst {uploads.MAX_UPLOAD_MB} MB",
+                                elem_id="kk-upload")
+                upload_status = gr.Textbox(label="Resultat", interactive=False, lines=3, elem_id="kk-upload-status")
+            export_btn = gr.DownloadButton("Exportera samtalet (Markdown)", value=None, interactive=False,
+                                           elem_id="kk-export", size="md")
 
-        ask_inputs = [box, chat, turns, answers, docs, bodies, parties]
-        ask_outputs = [box, chat, turns, answers, sources, selected, document]
-        box.submit(respond, ask_inputs, ask_outputs, api_visibility="private")
-        send.click(respond, ask_inputs, ask_outputs, api_visibility="private")
-        cite_btn.click(select_citation, [cite_box, answers], [sources, selected], api_visibility="private",
-                       js=None).then(None, None, None, js="() => {const e = document.querySelector("
-                                     "'#kk-sources .kk-selected'); if (e) e.scrollIntoView({block: 'nearest'});}")
-        chat.select(select_message, [answers], [sources], api_visibility="private")
-        open_btn.click(open_document, [selected, answers], [document], api_visibility="private").then(
-            None, None, None, js="() => {setTimeout(() => {const e = document.querySelector('#kk-document .kk-hit');"
-                                 " if (e) e.scrollIntoView({block: 'center'});}, 100);}")
-        clear_btn.click(clear, None, [chat, turns, answers, sources, selected, document], api_visibility="private")
-        chat.like(feedback, [answers], None, api_visibility="private")
-        export_btn.click(export, [answers], [export_btn], api_visibility="private")
-        add_btn.click(upload, [files], [upload_status, docs, bodies, parties], api_visibility="private")
-        gr.api(api_ask, api_name="ask")
+        with gr.Row(elem_id="kk-header"):
+            gr.HTML("<h1>Källkoll</h1><p>Fråga om dokumenten. Svaret består av ordagranna citat – "
+                    "klicka på [1], [2] … för att se stycket de kommer ifrån.</p>", js_on_load=None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, min_width=420):
+                chat = gr.Chatbot(label="Samtal", elem_id="kk-chat", height="calc(100vh - 330px)", min_height=380,
+                                  sanitize_html=True, render_markdown=True, latex_delimiters=[],
+                                  allow_tags=False, feedback_options=("Like", "Dislike"), buttons=["copy_all"],
+                                  placeholder="**Ställ en fråga om dokumenten** – eller välj ett exempel nedan.",
+                                  layout="panel")
+                with gr.Row(equal_height=True):
+                    box = gr.Textbox(placeholder="Skriv din fråga …", label="Fråga", show_label=False, scale=6,
+                                     max_lines=4, elem_id="kk-question", autofocus=True)
+                    send = gr.Button("Fråga", variant="primary", scale=1, min_width=90, elem_id="kk-send")
+                    clear_btn = gr.Button("Rensa", scale=1, min_width=80, elem_id="kk-clear")
+                with gr.Row(elem_id="kk-examples"):
+                    example_btns = [gr.Button(q, size="sm", variant="secondary", elem_classes="kk-example")
+                                    for q in EXAMPLES]
+            with gr.Column(scale=4, min_width=360):
+                panel = gr.HTML(render.empty_panel(), elem_id="kk-panel", js_on_load=PANEL_JS,
+                                apply_default_css=False)
+
+        inputs_lock = [box, send, *example_btns]
+        finish_inputs = [pending, chat, turns, answers, docs, bodies, parties]
+        finish_outputs = [*inputs_lock, chat, turns, answers, panel, export_btn, pending]
+
+        def wire(event):
+            step = event.then(finish, finish_inputs, finish_outputs, api_visibility="private",
+                              concurrency_limit=concurrency, concurrency_id="engine", show_progress="hidden")
+            step.failure(busy, [pending, chat, answers], [*inputs_lock, chat, answers, pending], queue=False,
+                         api_visibility="private")
+
+        wire(box.submit(start, [box, chat], [*inputs_lock, chat, pending], queue=False, api_visibility="private"))
+        wire(send.click(start, [box, chat], [*inputs_lock, chat, pending], queue=False, api_visibility="private"))
+        for btn, question in zip(example_btns, EXAMPLES):
+            wire(btn.click(lambda c, q=question: start(q, c), [chat], [*inputs_lock, chat, pending], queue=False,
+                           api_visibility="private"))
+
+        panel.click(on_panel, [answers], [panel], queue=False, api_visibility="private", show_progress="hidden")
+        library.click(on_library, None, [panel], queue=False, api_visibility="private", show_progress="hidden")
+        chat.select(on_select, [answers], [panel], queue=False, api_visibility="private", show_progress="hidden")
+        chat.like(on_like, [answers], None, queue=False, api_visibility="private")
+        clear_outputs = [chat, turns, answers, panel, export_btn, pending]
+        clear_btn.click(clear, None, clear_outputs, queue=False, api_visibility="private")
+        chat.clear(clear, None, clear_outputs, queue=False, api_visibility="private")
+        files.upload(on_upload, [files], [upload_status, docs, bodies, parties, files, library],
+                     concurrency_limit=1, concurrency_id="build", api_visibility="private")
+        gr.api(api_ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="engine")
     return app
 
 
-def launch(engine: Engine, host: str, port: int, upload_dir: Path, feedback_log: Path) -> None:
-    app = build_app(engine, upload_dir, feedback_log)
-    app.queue(default_concurrency_limit=4, max_size=64)
-    user, password = os.environ.get("KALLKOLL_USER"), os.environ.get("KALLKOLL_PASSWORD")
-    app.launch(server_name=host, server_port=port, auth=(user, password) if user and password else None,
-               head=HEAD, css=CSS, show_error=False)
+def serve(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None,
+          concurrency: int = DEFAULT_CONCURRENCY, queue_size: int = DEFAULT_QUEUE_SIZE,
+          block: bool = True, quiet: bool = False):
+    """Queue and launch: page script, CSS, optional login, upload size limit."""
+    app.queue(default_concurrency_limit=concurrency, max_size=queue_size)
+    return app.launch(server_name=host, server_port=port, auth=auth,
+                      auth_message="Logga in för att använda Källkoll." if auth else None,
+                      head=HEAD, css=CSS, theme=gr.themes.Default(primary_hue="indigo", neutral_hue="slate"),
+                      show_error=False, max_file_size=f"{uploads.MAX_UPLOAD_MB}mb", ssr_mode=False, quiet=quiet,
+                      prevent_thread_lock=not block, footer_links=["api"], i18n=gr.I18n(en=GRADIO_SWEDISH))

@@ -1,126 +1,330 @@
-"""Pure functions that turn answers, citations and documents into what the chat shows.
+"""Pure functions: answers, citations and documents to what the app shows.
 
 Why pure and separate: everything a document says reaches the browser through
-these functions, so escaping is decided here once and tested without a browser.
-No document text is ever rendered as live HTML or markdown: it is HTML-escaped
-(for ``gr.HTML``) or markdown-escaped (for the chat bubble).
+these functions, so escaping is decided here, once, and tested without a
+browser. Nothing from a document is ever rendered as live HTML or markdown:
+
+* for ``gr.HTML`` (sources panel, document view) every piece of text goes
+  through ``html.escape``; the only tags are the ones written here;
+* for the chat bubble (markdown) text goes through ``md_escape``: markdown
+  syntax is backslash-escaped, ``& < >`` become entities and autolinks are
+  broken, so the reader sees exactly the characters of the document. The only
+  markdown in a bubble is ours: the ``[n]`` links and a few emphases.
+
+A ``[n]`` in the chat is a link ``#kk-cite-<turn>-<n>``; the page script in
+``ui.app`` turns a click on it into "show citation n of answer <turn>".
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from rag.citations import MARKER
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Filters
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+#: Metadata rows of a source card, in display order (author and party are shown together).
+META_ROWS = (("doc_type", "Typ"), ("author", "Författare"), ("role", "Roll"), ("on_behalf_of", "För"),
+             ("body", "Kommun/organ"), ("date", "Datum"), ("interpellant", "Interpellant"),
+             ("recipient", "Ställd till"), ("source", "Källa"))
 
-META_LABELS = (("doc_type", "Typ"), ("author", "Författare"), ("party", "Parti"), ("role", "Roll"),
-               ("on_behalf_of", "För"), ("body", "Kommun/organ"), ("date", "Datum"),
-               ("interpellant", "Interpellant"))
+ABSTAINED = "Inget svar i dokumenten."
+RELATED_SUMMARY = "Möjligen relaterade stycken – inget av dem besvarar frågan"
+SEARCHING = "⏳ *Söker i dokumenten …*"
+BUSY = ("Källkoll har många frågor just nu och kunde inte ta emot din. "
+        "Vänta en liten stund och fråga igen – frågan finns kvar i rutan.")
+EMPTY_PANEL = ("Ställ en fråga. Här visas sedan varje källa till svaret: dokument, talare, parti och "
+               "datum, och stycket med den citerade meningen markerad. Klicka på [1], [2] … i svaret "
+               "för att gå till en källa.")
+
+# ---------------------------------------------------------------- markdown (chat bubble, export)
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]~|$^{}])")  # emphasis, code, links, strike, tables, math
+_MD_LINE_MARK = re.compile(r"^([ \t]*)([#+=-])", re.MULTILINE)  # headings, bullet lists, setext underlines
+_MD_LINE_NUM = re.compile(r"^([ \t]*\d+)([.)])", re.MULTILINE)  # "12. " / "12) " ordered lists
+_AUTOLINK = re.compile(r"(?i)://|www\.|@")  # GFM autolinks: scheme://, www., e-mail
 
 
-def md_escape(text: str) -> str:
-    """Text shown literally in a markdown bubble: HTML entities and markdown syntax neutralised."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+def md_escape(text: object) -> str:
+    """``text`` for a markdown renderer that must show it literally, character for character."""
+    text = _MD_INLINE.sub(r"\\\1", str(text))
+    text = _MD_LINE_MARK.sub(r"\1\\\2", text)
+    text = _MD_LINE_NUM.sub(r"\1\\\2", text)
+    text = _AUTOLINK.sub(lambda m: m.group(0)[:3] + "\\." if m.group(0)[-1] == "." else "\\" + m.group(0), text)
+    return html.escape(text, quote=False)  # & < > as entities: no HTML, no <autolink>, no "> " quote
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The chat bubble: escaped answer text, each ``[n]`` a link the page script turns into a click."""
+def _cite_link(turn: int, n: int) -> str:
+    return f"[\\[{n}\\]](#kk-cite-{turn}-{n})"
+
+
+def _link_markers(escaped: str, turn: int, valid: Iterable[int]) -> str:
+    """Escaped ``\\[n\\]`` back into a citation link, for the numbers this answer really cites."""
+    valid = set(valid)
+    return re.sub(r"\\\[(\d{1,3})\\\]",
+                  lambda m: _cite_link(turn, int(m.group(1))) if int(m.group(1)) in valid else m.group(0),
+                  escaped)
+
+
+def scope_text(filters: Filters | None, titles: dict[str, str] | None = None) -> str:
+    """"Dokument: X; Kommun/organ: Huddinge": what a scoped question searched ("" when everything)."""
+    if not filters or filters.is_empty():
+        return ""
+    titles = titles or {}
     parts = []
-    if answer.notice:
-        parts.append(f"*{md_escape(answer.notice)}*\n")
-    if answer.abstained and answer.mode != "error":
-        parts.append(f"**Inget svar i dokumenten.** {md_escape(answer.answer)}")
+    if filters.doc_ids:
+        parts.append("dokument: " + ", ".join(titles.get(d, d) for d in filters.doc_ids))
+    if filters.bodies:
+        parts.append("kommun/organ: " + ", ".join(filters.bodies))
+    if filters.parties:
+        parts.append("parti: " + ", ".join(filters.parties))
+    if filters.authors:
+        parts.append("författare: " + ", ".join(filters.authors))
+    return "Sökningen var avgränsad till " + "; ".join(parts) + "."
+
+
+def user_markdown(question: object) -> str:
+    return md_escape(str(question or "").strip()) or "*(tom fråga)*"
+
+
+def answer_markdown(answer: Answer, turn: int, scope: str = "") -> str:
+    """The chat bubble of one answer: escaped text, every ``[n]`` a link to citation n of answer ``turn``."""
+    parts: list[str] = []
+    if answer.mode == "error":
+        return "⚠️ " + md_escape(answer.answer)
+    notes = [n for n in (answer.notice, scope) if n]
+    if notes:
+        parts.append("ℹ️ *" + md_escape(" ".join(notes)) + "*")
+    if answer.abstained:
+        parts.append(f"**{ABSTAINED}** " + md_escape(answer.answer))
         if answer.related:
-            parts.append("\n<details><summary>Möjligen relaterade stycken (inte ett svar)</summary>\n")
-            for c in answer.related:
-                parts.append(f"- {md_escape(c.title)}, stycke {c.paragraph}: {md_escape(_short(c.text))}")
-            parts.append("\n</details>")
-        return "\n".join(parts)
-    body = md_escape(answer.answer)
-    # escaped "\[1\]" back into clickable links: the only markup in the bubble is ours
-    body = re.sub(r"\\\[(\d{1,3})\\\]", lambda m: f"[\\[{m.group(1)}\\]](#kallkoll-cite-{m.group(1)})", body)
-    parts.append(body.replace("\n", "  \n"))
-    return "\n".join(parts)
+            items = [f"- {_cite_link(turn, c.n)} {md_escape(c.title)}, stycke {c.paragraph}: "
+                     f"”{md_escape(_short(c.text))}”" for c in answer.related]
+            parts.append(f"<details><summary>{RELATED_SUMMARY} ({len(answer.related)})</summary>\n\n"
+                         + "\n".join(items) + "\n\n</details>")
+        return "\n\n".join(parts)
+    text = answer.answer.strip()
+    if answer.coverage and text.endswith(answer.coverage):
+        text = text[: -len(answer.coverage)].rstrip()
+    parts.append(_link_markers(md_escape(text), turn, (c.n for c in answer.citations)))
+    if answer.coverage:
+        parts.append(f"*{md_escape(answer.coverage)}*")
+    return "\n\n".join(parts)
 
 
-def _short(text: str, limit: int = 220) -> str:
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
-    """Paragraph text, HTML-escaped, with the quoted spans in ``<mark>``."""
-    out, pos = [], 0
-    for s, e in sorted(spans):
-        if s < pos or e > len(text):
+# ---------------------------------------------------------------- HTML (sources panel, document view)
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def highlighted(text: str, spans: Sequence[Sequence[int]]) -> str:
+    """``text`` HTML-escaped, with the character ``spans`` (quoted sentences) in ``<mark>``.
+
+    Spans that overlap an earlier one or fall outside the text are ignored, so a bad
+    span can hide a highlight but never garble or duplicate the text; spans with
+    only white space between them are marked as one.
+    """
+    merged: list[list[int]] = []
+    for s, e in sorted((int(s), int(e)) for s, e in spans):
+        if s < 0 or s >= e or e > len(text) or (merged and s < merged[-1][1]):
             continue
+        if merged and not text[merged[-1][1]:s].strip():  # neighbouring sentences: one highlight
+            merged[-1][1] = e
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
         out.append(html.escape(text[pos:s]))
-        out.append(f"<mark>{html.escape(text[s:e])}</mark>")
+        out.append(f"<mark class='kk-quote'>{html.escape(text[s:e])}</mark>")
         pos = e
     out.append(html.escape(text[pos:]))
     return "".join(out)
 
 
-def meta_html(c: Citation) -> str:
-    rows = [f"<dt>{label}</dt><dd>{html.escape(c.meta[key])}</dd>" for key, label in META_LABELS
-            if c.meta.get(key)]
-    rows.append(f"<dt>Stycke</dt><dd>{c.paragraph}</dd>")
+def who_text(meta: dict[str, str]) -> str:
+    who = meta.get("author", "")
+    if who and meta.get("party"):
+        who += f" ({meta['party']})"
+    elif not who and meta.get("party"):
+        who = f"Parti: {meta['party']}"
+    return who
+
+
+def meta_html(meta: dict[str, str], paragraph: int | None = None) -> str:
+    rows = []
+    for key, label in META_ROWS:
+        value = who_text(meta) if key == "author" else meta.get(key, "")
+        if value:
+            rows.append(f"<dt>{label}</dt><dd class='kk-m-{key}'>{esc(value)}</dd>")
+    if paragraph is not None:
+        rows.append(f"<dt>Stycke</dt><dd class='kk-m-paragraph'>{int(paragraph)}</dd>")
     return f"<dl class='kk-meta'>{''.join(rows)}</dl>"
 
 
-def sources_html(answer: Answer | None, selected: int | None = None) -> str:
-    """The sources panel: every citation of the answer, the selected one marked and opened."""
+def _button(label: str, action: str, turn: int, n: int, cls: str = "kk-btn") -> str:
+    return (f"<button type='button' class='{cls}' data-kk-action='{action}' data-turn='{int(turn)}' "
+            f"data-n='{int(n)}'>{label}</button>")
+
+
+def empty_panel(message: str = EMPTY_PANEL) -> str:
+    return f"<div class='kk-panel kk-empty'><p>{esc(message)}</p></div>"
+
+
+def source_card(c: Citation, turn: int, selected: bool, related: bool = False) -> str:
+    cls = "kk-card" + (" kk-selected kk-scroll" if selected else "") + (" kk-related" if related else "")
+    return (
+        f"<article class='{cls}' id='kk-source-{int(c.n)}' data-kk-action='select' data-turn='{int(turn)}' "
+        f"data-n='{int(c.n)}' data-doc='{esc(c.doc_id)}' data-paragraph='{int(c.paragraph)}'>"
+        f"<header><span class='kk-num'>{int(c.n)}</span>"
+        f"<span class='kk-title'>{esc(c.title)}</span></header>"
+        f"{meta_html(c.meta, c.paragraph)}"
+        f"<blockquote class='kk-para'>{highlighted(c.text, c.quote_spans)}</blockquote>"
+        f"<footer>{_button('Öppna dokument', 'open', turn, c.n, 'kk-btn kk-open')}"
+        f"<span class='kk-id'>{esc(c.doc_id)} · stycke {int(c.paragraph)}</span></footer>"
+        f"</article>")
+
+
+def sources_html(answer: Answer | None, turn: int, selected: int | None = None) -> str:
+    """The sources panel for answer number ``turn``: every citation, ``selected`` marked and scrolled to."""
     if answer is None:
-        return "<div class='kk-empty'>Ställ en fråga: källorna till svaret visas här.</div>"
-    cites = answer.citations or answer.related
-    if not cites:
-        return "<div class='kk-empty'>Inga källor till detta svar.</div>"
-    head = ("<div class='kk-note'>Möjligen relaterade stycken — inget av dem besvarar frågan.</div>"
-            if not answer.citations else "")
-    cards = []
-    for c in cites:
-        sel = " kk-selected" if c.n == selected else ""
-        cards.append(
-            f"<div class='kk-card{sel}' id='kk-source-{c.n}'>"
-            f"<div class='kk-num'>[{c.n}]</div>"
-            f"<div class='kk-title'>{html.escape(c.title)}</div>"
-            f"{meta_html(c)}"
-            f"<div class='kk-para'>{highlighted(c.text, c.quote_spans)}</div>"
-            f"<div class='kk-id'>{html.escape(c.doc_id)} · stycke {c.paragraph}</div></div>")
-    return head + "".join(cards)
+        return empty_panel()
+    parts = [f"<div class='kk-kicker'>Källor till svar {int(turn) + 1}</div>",
+             f"<div class='kk-question'>{esc(answer.question)}</div>"]
+    if answer.citations:
+        if answer.coverage:
+            parts.append(f"<div class='kk-coverage'>{esc(answer.coverage)}</div>")
+        cards = [source_card(c, turn, c.n == selected) for c in answer.citations]
+    elif answer.related:
+        parts.append(f"<div class='kk-abstained'><strong>{ABSTAINED}</strong> "
+                     "Stycken som ligger närmast frågan, men inte besvarar den:</div>")
+        cards = [source_card(c, turn, c.n == selected, related=True) for c in answer.related]
+    else:
+        parts.append("<div class='kk-abstained'>Inga källor till detta svar.</div>")
+        cards = []
+    return (f"<div class='kk-panel kk-sources' data-turn='{int(turn)}'>"
+            f"<div class='kk-panel-head'>{''.join(parts)}</div>{''.join(cards)}</div>")
 
 
-def document_html(title: str, meta: dict[str, str], paragraphs: list, highlight: int | None,
-                  spans: list[tuple[int, int]] | None = None) -> str:
-    """A whole document, escaped, with one paragraph highlighted (and its quote marked)."""
-    info = " · ".join(html.escape(meta[k]) for k, _ in META_LABELS if meta.get(k))
-    out = [f"<div class='kk-doc'><h3>{html.escape(title)}</h3><div class='kk-docmeta'>{info}</div>"]
+def document_html(doc: Any, paragraphs: Sequence[Any], highlight: int | None,
+                  spans: Sequence[Sequence[int]] = (), turn: int = 0, n: int = 0) -> str:
+    """A whole document, escaped, with paragraph ``highlight`` marked (its quote in ``<mark>``) and scrolled to.
+
+    ``doc`` has ``doc_id``, ``title`` and ``meta``; each paragraph ``number``, ``text`` and ``kind``.
+    """
+    total = len(paragraphs)
+    out = [f"<div class='kk-panel kk-docview' data-doc='{esc(doc.doc_id)}'>",
+           f"<div class='kk-doc-nav'>{_button('← Alla källor', 'back', turn, n, 'kk-btn kk-back')}"
+           f"<span class='kk-id'>{esc(doc.doc_id)} · {total} stycken"
+           + (f" · stycke {int(highlight)} markerat" if highlight else "") + "</span></div>",
+           f"<h3 class='kk-doc-title'>{esc(doc.title)}</h3>",
+           meta_html(doc.meta)]
     for p in paragraphs:
-        is_hit = p.number == highlight
-        body = highlighted(p.text, spans or []) if is_hit else html.escape(p.text)
-        cls = "kk-p kk-hit" if is_hit else "kk-p"
-        out.append(f"<p class='{cls}' id='kk-doc-p{p.number}'><span class='kk-pn'>{p.number}</span>{body}</p>")
+        hit = p.number == highlight
+        body = highlighted(p.text, spans) if hit else html.escape(p.text)
+        kind = getattr(p, "kind", "text")
+        cls = "kk-p" + (" kk-hit kk-scroll" if hit else "") + (f" kk-{esc(kind)}" if kind != "text" else "")
+        out.append(f"<p class='{cls}' id='kk-doc-p{int(p.number)}' data-paragraph='{int(p.number)}'>"
+                   f"<span class='kk-pn' aria-label='stycke'>{int(p.number)}</span>{body}</p>")
     out.append("</div>")
     return "".join(out)
 
 
-def conversation_markdown(turns: list[Answer]) -> str:
+def library_html(documents: Sequence[tuple[str, str, dict[str, str]]]) -> str:
+    """The list of documents in the collection (doc_id, title, meta): click one to read it in the panel."""
+    items = []
+    for doc_id, title, meta in documents:
+        info = " · ".join(v for v in (meta.get("doc_type", ""), meta.get("body", ""), meta.get("date", "")) if v)
+        items.append(f"<li><button type='button' data-kk-doc='{esc(doc_id)}'>{esc(title or doc_id)}"
+                     f"<div class='kk-libmeta'>{esc(info or doc_id)}</div></button></li>")
+    return f"<div class='kk-library'><ul>{''.join(items)}</ul></div>"
+
+
+def citation_of(answers: Sequence[Answer], turn: int, n: int) -> Citation | None:
+    if not 0 <= turn < len(answers):
+        return None
+    a = answers[turn]
+    return next((c for c in (a.citations or a.related) if c.n == n), None)
+
+
+# ---------------------------------------------------------------- export, feedback, upload summary
+
+def _md_source(c: Citation) -> list[str]:
+    details = [c.meta.get("doc_type", ""), who_text(c.meta), c.meta.get("role", ""), c.meta.get("body", ""),
+               c.meta.get("date", "")]
+    line = f"**[{c.n}] {md_escape(c.title)}**  \n" + " · ".join(md_escape(d) for d in details if d)
+    line += f" · stycke {c.paragraph} (`{c.doc_id}`)" if re.fullmatch(r"[\w.-]+", c.doc_id) else \
+        f" · stycke {c.paragraph} ({md_escape(c.doc_id)})"
+    if c.quote:
+        quote = md_escape(c.quote).replace("\n", " ")
+        return [line, "", f"> ”{quote}”", ""]
+    return [line, "", "> " + md_escape(_short(c.text, 400)).replace("\n", " "), ""]
+
+
+def conversation_markdown(answers: Sequence[Answer], when: str = "") -> str:
     """Export: every question and answer with its sources, as Markdown a reader can check."""
     out = ["# Källkoll – samtal", ""]
-    for a in turns:
-        out += [f"## {a.question}", "", MARKER.sub(lambda m: f"[{m.group(1)}]", a.answer), ""]
+    if when:
+        out += [f"Exporterat {when}. Varje [n] hänvisar till källan med samma nummer under svaret.", ""]
+    for i, a in enumerate(answers, start=1):
+        out += [f"## {i}. {md_escape(a.question)}", ""]
+        if a.notice:
+            out += [f"*{md_escape(a.notice)}*", ""]
+        if a.mode == "error":
+            out += [f"⚠️ {md_escape(a.answer)}", ""]
+            continue
+        if a.abstained:
+            out += [f"**{ABSTAINED}** {md_escape(a.answer)}", ""]
+        else:
+            text = a.answer.strip()
+            if a.coverage and text.endswith(a.coverage):
+                text = text[: -len(a.coverage)].rstrip()
+            out += [md_escape(text).replace("\n", "  \n"), ""]
+            if a.coverage:
+                out += [f"*{md_escape(a.coverage)}*", ""]
         cites = a.citations or a.related
         if cites:
-            out.append("### Källor" if a.citations else "### Möjligen relaterade stycken")
+            out += ["### Källor" if a.citations else f"### {RELATED_SUMMARY}", ""]
             for c in cites:
-                who = ", ".join(c.meta[k] for k in ("author", "party", "body", "date") if c.meta.get(k))
-                out.append(f"- [{c.n}] {c.title} ({who}), stycke {c.paragraph}: > {c.text}")
-            out.append("")
-    return "\n".join(out)
+                out += _md_source(c)
+    return "\n".join(out).rstrip() + "\n"
 
 
-def citation_number(value: str) -> int | None:
-    m = re.search(r"(\d{1,3})", value or "")
-    return int(m.group(1)) if m else None
+def feedback_record(answer: Answer, liked: object, when: str, turn: int) -> dict:
+    """One line of the feedback log: the verdict and the whole answer (question, answer, citations)."""
+    verdict = "up" if liked is True else "down" if liked is False else str(liked)
+    return {"time": when, "feedback": verdict, "liked": liked if isinstance(liked, bool) else None,
+            "turn": turn, **answer.to_dict()}
+
+
+def facet_choices(facets: Any) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Dropdown choices: documents as (title, doc_id), municipalities/bodies, parties."""
+    docs = [(_short(title, 90) + ("" if title else doc_id), doc_id) for doc_id, title in facets.documents]
+    return docs, list(facets.bodies), list(facets.parties)
+
+
+def build_report(summary: Any, saved: Sequence[Any], problems: Sequence[str]) -> str:
+    """Plain text (shown in a read-only textbox) after an upload: what was added, what was skipped and why."""
+    from pathlib import Path
+
+    saved = [str(p) for p in saved]
+    lines: list[str] = []
+    if summary is not None:
+        skipped = [s for s in summary.skipped if any(str(s.path).startswith(p) for p in saved)]
+        skipped_paths = {str(s.path) for s in skipped}
+        added = [p for p in saved if p not in skipped_paths]
+        if added:
+            status = {**{d: "ny" for d in summary.new}, **{d: "uppdaterad" for d in summary.changed}}
+            lines.append("Tillagt och sökbart nu: " + ", ".join(
+                f"{Path(p).name} ({status.get(Path(p).stem, 'oförändrad')})" for p in added))
+        lines.extend(f"Hoppade över {Path(str(s.path)).name}: {s.reason}" for s in skipped)
+        lines.append(f"Indexet har nu {summary.documents} dokument och {summary.paragraphs} stycken "
+                     f"(byggt på {summary.seconds:.1f} s, {summary.embedded_chunks} nya textavsnitt inbäddade).")
+    lines.extend(f"Avvisade {p}" for p in problems)
+    return "\n".join(lines) or "Inget att lägga till."

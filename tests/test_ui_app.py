@@ -1,0 +1,443 @@
+"""The running app: ``python -m ui`` in a subprocess, the ``/ask`` API through gradio_client, and Chromium.
+
+One app process serves the module (a copy of the session's seed index, ~10 s to
+start); the browser tests run in file order on it (the upload tests come last,
+since they add documents). Two further tests run the app on a stand-in engine
+in-process (hostile text rendered literally, a full queue) and three start
+``python -m ui`` only to check what it says at startup.
+
+Screenshots go to ``test-artifacts/`` (gitignored); the time from pressing
+"Fråga" to the answer on screen (measured in the page) is printed and written
+to ``test-artifacts/ui-timings.txt``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from conftest import REPO, SEED_IDS
+from ui_helpers import CHROMIUM, ask_in_page, free_port, launch_browser, nasty_engine, NASTY, wait_for_port
+
+pytestmark = [pytest.mark.model, pytest.mark.slow]
+
+CAMERAS = "Hur många trygghetskameror ska Huddinge sätta upp?"
+ARTIFACTS = REPO / "test-artifacts"
+CONTRACT = {"question", "answer", "abstained", "citations", "related", "coverage", "notice", "resolved_question",
+            "mode", "flagged", "timings_ms"}
+TIMINGS: list[str] = []
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("KALLKOLL_LLM", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_INDEX_DIR",
+                                "KALLKOLL_UPLOAD_DIR", "KALLKOLL_FEEDBACK_LOG", "KALLKOLL_RERANKER"))}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def _start(index_dir: Path, log: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ui", "--index-dir", str(index_dir), "--port", str(port)],
+                                cwd=REPO, env=_env(**env), stdout=out, stderr=subprocess.STDOUT, text=True)
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _record_time(what: str, ms: float) -> None:
+    line = f"{what}: {ms:.0f} ms"
+    print(f"\n[ui timing] {line}")
+    TIMINGS.append(line)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "ui-timings.txt").write_text("\n".join(TIMINGS) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def server(seed_index, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ui-app")
+    index_dir = root / "index"
+    shutil.copytree(seed_index, index_dir)
+    proc, url = _start(index_dir, root / "app.log")
+    try:
+        wait_for_port(int(url.rsplit(":", 1)[1].strip("/")), proc=proc)
+    except Exception:
+        _stop(proc)
+        pytest.fail("the app did not start:\n" + (root / "app.log").read_text())
+    yield SimpleNamespace(url=url, root=root, index_dir=index_dir, log=root / "app.log")
+    _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_browser(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(server.url)
+    page.wait_for_selector("#kk-question textarea", timeout=60_000)
+    yield page
+    page.close()
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+def _last_bot(page):
+    return page.locator("#kk-chat [data-testid='bot']").last
+
+
+# ---------------------------------------------------------------- the /ask API
+
+def test_api_ask_returns_the_answer_contract(server):
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False)
+    r = client.predict(CAMERAS, api_name="/ask")
+    assert set(r) == CONTRACT
+    assert not r["abstained"] and r["mode"] == "extractive"
+    first = r["citations"][0]
+    assert (first["doc_id"], first["paragraph"]) == (SEED_IDS[3], 17) and "300 kameror" in first["quote"]
+    s, e = first["quote_spans"][-1]
+    assert "300 kameror" in first["text"][s:e]
+    assert len(client.predict(CAMERAS, 1, api_name="/ask")["citations"]) == 1
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("   ", "Skriv en fråga"), ("?!?", "inga ord"), ("", "Skriv en fråga"),
+])
+def test_api_bad_question_gives_a_message_not_an_error(server, question, expected):
+    from gradio_client import Client
+
+    r = Client(server.url, verbose=False).predict(question, api_name="/ask")
+    assert set(r) == CONTRACT and r["mode"] == "error" and r["abstained"] and expected in r["answer"]
+
+
+def test_api_lists_ask_and_hides_the_chat_internals(server):
+    from gradio_client import Client
+
+    info = Client(server.url, verbose=False).view_api(return_format="dict", print_info=False)
+    assert list(info["named_endpoints"]) == ["/ask"]
+    params = [p["parameter_name"] for p in info["named_endpoints"]["/ask"]["parameters"]]
+    assert params == ["question", "k"]
+
+
+# ---------------------------------------------------------------- the chat in a real browser
+
+def test_browser_ask_click_citation_and_open_document(page, server):
+    ms = ask_in_page(page, CAMERAS)
+    _record_time("click -> question and placeholder shown (first question)", ms["shown"])
+    _record_time("click -> answer shown (first question)", ms["answered"])
+    assert "300 kameror" in _last_bot(page).inner_text()
+    _shot(page, "ui-1-answer.png")
+
+    page.locator("#kk-chat a[href='#kk-cite-0-1']").first.click()
+    card = page.locator("#kk-panel article.kk-selected")
+    card.wait_for(timeout=10_000)
+    assert card.get_attribute("data-doc") == SEED_IDS[3] and card.get_attribute("data-paragraph") == "17"
+    marks = card.locator("mark.kk-quote").all_inner_texts()
+    assert any("300 kameror" in m for m in marks)
+    text = card.inner_text()
+    for value in ("Svar på interpellation", "Daniel Dronjak (M)", "Kommunstyrelsens ordförande", "Huddinge",
+                  "Stycke", "17"):
+        assert value in text, value
+    _shot(page, "ui-2-citation-selected.png")
+
+    card.locator("button.kk-open").click()
+    hit = page.locator("#kk-panel p.kk-hit")
+    hit.wait_for(timeout=10_000)
+    assert hit.get_attribute("data-paragraph") == "17"
+    assert "300 kameror" in " ".join(hit.locator("mark").all_inner_texts())
+    assert page.locator("#kk-panel p.kk-p").count() > 17  # the whole document, not just the paragraph
+    page.wait_for_function("""() => {
+        const h = document.querySelector('#kk-panel p.kk-hit').getBoundingClientRect();
+        const p = document.querySelector('#kk-panel').getBoundingClientRect();
+        return h.top >= p.top && h.bottom <= p.bottom + 1 && h.bottom <= innerHeight; }""", timeout=5_000)  # in view
+    _shot(page, "ui-3-document-open.png")
+    page.locator("#kk-panel button.kk-back").click()
+    page.locator("#kk-panel article.kk-selected").wait_for(timeout=10_000)
+
+    ms = ask_in_page(page, "Vad gör Stockholm mot segregation?")
+    _record_time("click -> answer shown (second question)", ms["answered"])
+    page.locator("#kk-chat a[href='#kk-cite-1-1']").first.click()  # [1] of the second answer
+    assert page.locator("#kk-panel article.kk-selected").get_attribute("data-doc") == SEED_IDS[2]
+    page.locator("#kk-chat a[href='#kk-cite-0-1']").first.click()  # [1] of the first answer still opens its source
+    page.wait_for_function("document.querySelector('#kk-panel article.kk-selected')?.dataset.doc === "
+                           f"'{SEED_IDS[3]}'", timeout=10_000)
+
+
+def test_browser_follow_up_uses_the_conversation(page):
+    ask_in_page(page, CAMERAS)
+    ask_in_page(page, "Vem skrev det?")
+    assert "Dronjak" in _last_bot(page).inner_text()
+
+
+def test_browser_example_abstention_clear_and_feedback(page, server):
+    page.get_by_role("button", name="Vem svarade på interpellationen om Flemingsberg?").click()
+    page.locator("#kk-chat a[href='#kk-cite-0-1']").first.wait_for(timeout=60_000)
+    assert "Flemingsberg" in _last_bot(page).inner_text()
+
+    ask_in_page(page, "Hur många elefanter bor på månen enligt kommunen?")
+    bot = _last_bot(page)
+    assert "Inget svar i dokumenten" in bot.inner_text()
+    assert bot.locator("details").count() == 1 and not bot.locator("details").first.evaluate("d => d.open")
+    assert page.locator("#kk-panel .kk-abstained").count() == 1
+    bot.locator("summary").click()
+    bot.locator("a[href='#kk-cite-1-1']").click()
+    page.locator("#kk-panel article.kk-selected.kk-related").wait_for(timeout=10_000)
+    _shot(page, "ui-4-abstention.png")
+
+    log = server.root / "feedback.jsonl"
+    before = log.read_text(encoding="utf-8").count("\n") if log.exists() else 0
+    page.locator("#kk-chat button[aria-label='Bra svar'], #kk-chat button[aria-label='Like']").first.click()
+    deadline = time.time() + 10
+    while time.time() < deadline and (not log.exists() or log.read_text(encoding="utf-8").count("\n") == before):
+        time.sleep(0.2)
+    record = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["feedback"] == "up" and "Flemingsberg" in record["question"] and record["citations"]
+
+    with page.expect_download() as download:
+        page.locator("#kk-export").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "## 1. Vem svarade på interpellationen om Flemingsberg?" in exported and "### Källor" in exported
+    assert "Inget svar i dokumenten" in exported and "stycke" in exported
+
+    page.locator("#kk-clear").click()
+    page.wait_for_function("document.querySelectorAll('#kk-chat [data-testid=\"bot\"]').length === 0",
+                           timeout=10_000)
+    assert "Ställ en fråga" in page.locator("#kk-panel").inner_text()
+
+
+def test_browser_scope_restricts_the_search(page):
+    page.get_by_text("Avgränsa sökningen").click()
+    box = page.locator("#kk-scope-bodies input")
+    box.click()
+    box.fill("Stockholm")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    ask_in_page(page, "Vad görs mot segregation och utanförskap?")
+    assert "avgränsad till kommun/organ: Stockholm" in _last_bot(page).inner_text()
+    docs = {d for d in page.locator("#kk-panel article").evaluate_all("els => els.map(e => e.dataset.doc)")}
+    assert docs and docs <= {SEED_IDS[2]}
+
+
+def _upload(page, path: Path) -> str:
+    page.get_by_text("Lägg till dokument").click()
+    status = page.locator("#kk-upload-status textarea")
+    before = status.input_value()
+    page.locator("#kk-upload input[type=file]").set_input_files(str(path))
+    page.wait_for_function("(b) => { const v = document.querySelector('#kk-upload-status textarea').value;"
+                           " return v && v !== b; }", arg=before, timeout=180_000)
+    return status.input_value()
+
+
+def test_browser_upload_then_ask_about_it(page, server, tmp_path):
+    doc = tmp_path / "Rapport om brandstationer.txt"
+    doc.write_text("Rapport om brandstationer i Tyresö kommun\n\n"
+                   "Tyresö kommun ska bygga sju nya brandstationer före år 2030 enligt räddningstjänstens "
+                   "plan.\n\n"
+                   "Varje ny brandstation ska ha plats för två släckbilar och en höjdfordon.\n", encoding="utf-8")
+    report = _upload(page, doc)
+    assert "Rapport_om_brandstationer.txt (ny)" in report, report
+    assert (server.root / "uploads" / "Rapport_om_brandstationer.txt").is_file()
+    ms = ask_in_page(page, "Hur många brandstationer ska Tyresö bygga?")
+    _record_time("click -> answer shown (question about an uploaded document)", ms["answered"])
+    assert "sju nya brandstationer" in _last_bot(page).inner_text()
+    page.locator("#kk-chat a[href='#kk-cite-0-1']").first.click()
+    card = page.locator("#kk-panel article.kk-selected")
+    assert card.get_attribute("data-doc") == "Rapport_om_brandstationer"
+    assert "sju nya brandstationer" in card.locator("mark").first.inner_text()
+    _shot(page, "ui-5-upload-answer.png")
+    assert page.locator("#kk-library").get_by_text("Rapport om brandstationer i Tyresö kommun").count() == 1
+
+    doc.write_text(doc.read_text(encoding="utf-8").replace("sju nya", "nio nya"), encoding="utf-8")
+    report = _upload(page, doc)  # the same name again: the document is updated, not skipped as a duplicate
+    assert "Rapport_om_brandstationer.txt (uppdaterad)" in report, report
+    assert (server.root / "uploads" / "Rapport_om_brandstationer.txt").is_file()
+    ask_in_page(page, "Hur många brandstationer ska Tyresö bygga?")
+    assert "nio nya brandstationer" in _last_bot(page).inner_text()
+
+    bad = tmp_path / "trasig.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really a pdf")
+    report = _upload(page, bad)
+    assert "Hoppade över trasig.pdf:" in report, report
+    assert not (server.root / "uploads" / "trasig.pdf").exists()
+
+
+def test_browser_uploaded_script_never_runs(page, tmp_path):
+    doc = tmp_path / "farlig.txt"
+    doc.write_text("Motion om fyrverkerier i Hemby kommun\n\n"
+                   "Hemby kommun förbjuder fyrverkerier i centrum från nyår 2027.\n\n"
+                   "Förbudet gäller även raketer. <script>window.__xss=1</script> "
+                   "<img src=x onerror=\"window.__xss=2\"> ${window.__xss=3} *inte fet* [länk](javascript:alert(1))\n",
+                   encoding="utf-8")
+    assert "farlig.txt (ny)" in _upload(page, doc)
+    ask_in_page(page, "Gäller fyrverkeriförbudet i Hemby även raketer?")
+    bot = _last_bot(page)
+    assert "<script>window.__xss=1</script>" in bot.inner_text()
+    assert bot.locator("script, img").count() == 0 and bot.locator("em, a", has_text="inte fet").count() == 0
+    cited = page.locator("#kk-panel article[data-doc='farlig']")
+    cited.first.locator("button.kk-open").click()
+    hit = page.locator("#kk-panel p.kk-hit")
+    hit.wait_for(timeout=10_000)
+    assert '<img src=x onerror="window.__xss=2">' in page.locator("#kk-panel").inner_text()
+    assert page.locator("#kk-panel img, #kk-panel script").count() == 0
+    page.wait_for_timeout(500)
+    _shot(page, "ui-6-xss-document.png")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+# ---------------------------------------------------------------- the app on a stand-in engine, in-process
+
+@pytest.fixture(scope="module")
+def stub_app():
+    from ui.app import build_app, serve
+
+    engine = nasty_engine(delay=2.0)
+    root = Path(tempfile.mkdtemp(prefix="kallkoll-stub-"))
+    app = build_app(engine, root / "uploads", root / "feedback.jsonl", concurrency=1)
+    port = free_port()
+    serve(app, "127.0.0.1", port, concurrency=1, queue_size=1, block=False, quiet=True)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", engine=engine)
+    app.close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_hostile_text_is_shown_literally_everywhere(browser, stub_app):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(stub_app.url)
+    page.wait_for_selector("#kk-question textarea", timeout=30_000)
+    ask_in_page(page, "<b>fråga</b> *x*")
+    assert page.locator("#kk-chat [data-testid='user']").last.inner_text().strip() == "<b>fråga</b> *x*"
+    bot = _last_bot(page)
+    assert bot.inner_text().splitlines()[0] == f"Motion, Hemby: ”{NASTY}” [1]"
+    tags = bot.locator(".message-content *").evaluate_all("els => els.map(e => e.tagName)")
+    assert set(tags) <= {"SPAN", "P", "A", "EM", "BR"} and tags.count("A") == 1 and tags.count("EM") == 1
+    bot.locator("a[href='#kk-cite-0-1']").click()
+    card = page.locator("#kk-panel article.kk-selected")
+    assert NASTY in card.locator("mark").inner_text() and "Titel " + NASTY in card.inner_text()
+    card.locator("button.kk-open").click()
+    page.locator("#kk-panel p.kk-hit").wait_for(timeout=10_000)
+    assert page.locator("#kk-panel img, #kk-panel script, #kk-panel b, #kk-panel i").count() == 0
+    assert "Rubrik <i>1</i>" in page.locator("#kk-panel").inner_text()
+    _shot(page, "ui-7-hostile-text.png")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    page.close()
+
+
+def test_full_queue_gives_a_polite_busy_message(browser, stub_app):
+    from ui.render import BUSY
+
+    pages = []
+    for _ in range(3):
+        p = browser.new_page(viewport={"width": 1400, "height": 900})
+        p.goto(stub_app.url)
+        p.wait_for_selector("#kk-question textarea", timeout=30_000)
+        pages.append(p)
+    for i, p in enumerate(pages):  # one runs (2 s), one waits, the queue (size 1) is full for the third
+        p.locator("#kk-question textarea").fill(f"Fråga nummer {i}")
+        p.locator("#kk-send").click()
+        p.locator("#kk-chat [data-testid='user']").last.wait_for(timeout=10_000)
+    third = pages[2]
+    third.wait_for_function(f"document.querySelector('#kk-chat').innerText.includes({json.dumps(BUSY[:30])})",
+                            timeout=10_000)
+    assert third.locator("#kk-question textarea").input_value() == "Fråga nummer 2"  # given back
+    assert "This application is currently busy" not in third.locator("body").inner_text()
+    _shot(third, "ui-8-busy.png")
+    for p in pages[:2]:  # the other two are answered
+        p.wait_for_function("document.querySelectorAll('#kk-chat a[href=\"#kk-cite-0-1\"]').length > 0",
+                            timeout=30_000)
+    ask_in_page(third, "Fråga nummer 2 igen")  # and the third can ask again once there is room
+    for p in pages:
+        p.close()
+
+
+# ---------------------------------------------------------------- startup messages
+
+def test_startup_damaged_index_is_a_message_with_the_fix(seed_index, tmp_path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(seed_index, index_dir)
+    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+    (gen / "vectors.faiss").write_bytes(b"not faiss")
+    r = subprocess.run([sys.executable, "-m", "ui", "--index-dir", str(index_dir), "--port", str(free_port())],
+                       cwd=REPO, env=_env(), capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "damaged" in r.stderr and "-m index build" in r.stderr and str(index_dir) in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_startup_model_mismatch_is_a_message_with_the_fix(seed_index):
+    r = subprocess.run([sys.executable, "-m", "ui", "--index-dir", str(seed_index), "--port", str(free_port())],
+                       cwd=REPO, env=_env(KALLKOLL_MODEL="some/other-model"), capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "some/other-model" in r.stderr and "index build" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_startup_builds_a_missing_index_and_asks_for_login(tmp_path):
+    from gradio_client import Client
+
+    log = tmp_path / "app.log"
+    proc, url = _start(tmp_path / "index", log, KALLKOLL_USER="granskare", KALLKOLL_PASSWORD="hemligt")
+    try:
+        wait_for_port(int(url.rsplit(":", 1)[1].strip("/")), timeout=300, proc=proc)
+        out = log.read_text()
+        assert "No index in" in out and "building" in out and "Documents: 4" in out and "login required" in out
+        with pytest.raises(Exception):
+            Client(url, verbose=False).predict(CAMERAS, api_name="/ask")
+        r = Client(url, auth=("granskare", "hemligt"), verbose=False).predict(CAMERAS, api_name="/ask")
+        assert r["citations"][0]["doc_id"] == SEED_IDS[3]
+    finally:
+        _stop(proc)
+
+
+def test_startup_rebuilds_a_damaged_default_index(seed_index, tmp_path, monkeypatch, capsys):
+    """Only the default index (data/index) is rebuilt without asking; main() runs in-process up to serve()."""
+    import ui.app
+    from index import settings
+    from ui.__main__ import main
+
+    fake_repo = tmp_path / "repo"
+    index_dir = fake_repo / "data" / "index"
+    shutil.copytree(seed_index, index_dir)
+    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+    (gen / "manifest.json").write_text("{", encoding="utf-8")
+    monkeypatch.setattr(settings, "REPO_ROOT", fake_repo)
+    for name in ("KALLKOLL_INDEX_DIR", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_LLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    served = {}
+    monkeypatch.setattr(ui.app, "serve", lambda app, host, port, **kw: served.update(host=host, port=port, **kw))
+    assert main(["--port", "7999"]) == 0
+    out = capsys.readouterr().out
+    assert "The index is damaged" in out and "Documents: 4" in out
+    assert served["host"] == "127.0.0.1" and served["port"] == 7999 and served["auth"] is None
+    assert served["concurrency"] == 4 and served["queue_size"] == 64
