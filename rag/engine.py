@@ -44,9 +44,6 @@ class Facets:
     authors: list[str]
 
 
-CONTEXT_TITLE = False  # abstention: a question word in the cited document's title counts (half) as found
-
-
 class Engine:
     """Answers questions over one index directory; safe to call from many threads."""
 
@@ -159,7 +156,7 @@ class Engine:
         citations = [make_citation(retriever.reader, h, i + 1) for i, h in enumerate(hits[:k])]
         decision = abstain.decide(res.question, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
-                                  contexts=[document_context(retriever.reader.documents[c.doc_id], title=CONTEXT_TITLE)
+                                  contexts=[document_context(retriever.reader.documents[c.doc_id])
                                             for c in citations])
         if self.generator is not None and not decision.abstain:
             try:

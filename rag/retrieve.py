@@ -232,14 +232,15 @@ PARTY_NAMES = {"S": "Socialdemokraterna", "M": "Moderaterna", "L": "Liberalerna"
 CONTEXT_KEYS = ("author", "party", "role", "interpellant", "recipient", "on_behalf_of", "body", "doc_type")
 
 
-def document_context(doc, title: bool = False) -> str:
+def document_context(doc) -> str:
     """What a question may say about a document rather than about one of its paragraphs.
 
-    The title is left out of retrieval: flattening its words hurt SweQUAD-MC (recall@5
-    0.900 -> 0.881), whose titles name what the right paragraph is about.
+    The title is left out: flattening its words hurt SweQUAD-MC (recall@5 0.900 -> 0.881),
+    whose titles name what the right paragraph is about; counting them toward abstention
+    coverage made no difference on the gold set.
     """
     meta = doc.meta or {}
-    parts = ([doc.title] if title else []) + [str(meta.get(k, "")) for k in CONTEXT_KEYS]
+    parts = [str(meta.get(k, "")) for k in CONTEXT_KEYS]
     parts += [PARTY_NAMES.get(p.upper(), "") for p in _split_parties(str(meta.get("party", "")))]
     return "\n".join(p for p in parts if p)
 
