@@ -12,18 +12,21 @@ local sentence-transformers folder or already be in the local Hugging Face cache
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
 from . import settings
 from .model_convert import PASSAGE_PROMPT, QUERY_PROMPT, ModelNotAvailable, ensure_bundled_model
 
-__all__ = ["Encoder", "ModelNotAvailable", "load_encoder", "clear_cache"]
+__all__ = ["Encoder", "ModelNotAvailable", "load_encoder", "load_query_encoder", "QueryEncoder", "clear_cache"]
+
+log = logging.getLogger(__name__)
 
 # No hub in this product: fail fast instead of waiting for DNS timeouts.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,6 +46,7 @@ class Encoder:
     query_prompt: str
     passage_prompt: str
     model: Any  # sentence_transformers.SentenceTransformer
+    backend: str = "torch"
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.passage_prompt)
@@ -81,9 +85,59 @@ def load_encoder(model: str | None = None) -> Encoder:
         return _cache[name]
 
 
+class QueryEncoder(Protocol):
+    """What the query side needs from an encoder; both ``Encoder`` and ``OnnxQueryEncoder`` are one."""
+
+    model_id: str
+    dim: int
+    backend: str
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+_query_cache: dict[str, QueryEncoder] = {}
+_query_lock = threading.Lock()
+
+
+def load_query_encoder(model: str | None = None) -> QueryEncoder:
+    """The encoder for questions: ONNX Runtime for the bundled model, torch otherwise.
+
+    Both give the same vectors (see ``onnx_encoder``); ONNX only starts faster, answers
+    faster and leaves torch unloaded. ``KALLKOLL_QUERY_BACKEND=torch`` keeps the torch
+    path, and any failure of the ONNX path (package missing, export impossible) falls
+    back to it with a warning, so a question is never lost to the faster path.
+    """
+    name = settings.model_name(model)
+    if settings.query_backend() == "torch" or name != settings.DEFAULT_MODEL:
+        return load_encoder(name)
+    with _query_lock:
+        if name in _query_cache:
+            return _query_cache[name]
+        model_dir = ensure_bundled_model()  # a missing model is an error for both paths: not caught
+        try:
+            from . import onnx_encoder
+
+            encoder: QueryEncoder = onnx_encoder.load(name, model_dir, lambda: _export_source(name))
+        except Exception as exc:
+            log.warning("ONNX question encoder unavailable (%s: %s); using torch", type(exc).__name__, exc)
+            encoder = load_encoder(name)
+        _query_cache[name] = encoder
+        return encoder
+
+
+def _export_source(name: str) -> Encoder:
+    """The torch encoder for a one-off export, not kept: the process then runs without it."""
+    encoder = load_encoder(name)
+    with _lock:
+        _cache.pop(name, None)
+    return encoder
+
+
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+    with _query_lock:
+        _query_cache.clear()
 
 
 def _load(name: str) -> Encoder:

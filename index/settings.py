@@ -40,3 +40,13 @@ def cache_dir() -> Path:
 def model_name(override: str | None = None) -> str:
     """Which embedding model builds a new index: flag, else ``KALLKOLL_MODEL``, else bundled e5."""
     return override or os.environ.get("KALLKOLL_MODEL") or DEFAULT_MODEL
+
+
+#: How questions are embedded: ``onnx`` (default; ONNX Runtime, no torch at query time) or ``torch``.
+QUERY_BACKENDS = ("onnx", "torch")
+
+
+def query_backend() -> str:
+    """``KALLKOLL_QUERY_BACKEND``; anything unknown means the default, ``onnx``."""
+    value = os.environ.get("KALLKOLL_QUERY_BACKEND", "").strip().lower()
+    return value if value in QUERY_BACKENDS else "onnx"

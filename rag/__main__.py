@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in run_eval(engine, args.gold, compounds=not args.no_compounds):
             print(line)
         return 0
-    return _ask(engine, args)
+    try:
+        return _ask(engine, args)
+    except BrokenPipeError:  # `… | head`: the reader has gone, which is not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _ask(engine, args) -> int:

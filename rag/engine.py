@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from index import settings
-from index.embedder import load_encoder
+from index.embedder import load_query_encoder
 from index.sentences import sentence_spans
 from index.store import IndexReader, open_index
 from index.types import Document, Paragraph
@@ -68,7 +68,7 @@ class Engine:
 
     def _load(self) -> HybridRetriever:
         reader = open_index(self.index_dir, expect_model=self.model)
-        return HybridRetriever(reader, load_encoder(self.model))
+        return HybridRetriever(reader, load_query_encoder(self.model))
 
     def reload(self) -> None:
         """Pick up a new index generation (after a build), replacing the old one atomically."""

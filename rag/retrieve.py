@@ -73,7 +73,7 @@ class ParagraphTable:
 class HybridRetriever:
     """Owns the searchable state of one index generation; thread-safe for queries."""
 
-    def __init__(self, reader: IndexReader, encoder: Encoder) -> None:
+    def __init__(self, reader: IndexReader, encoder: QueryEncoder) -> None:
         self.reader = reader
         self.encoder = encoder
         self.table = ParagraphTable(reader)

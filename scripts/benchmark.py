@@ -28,13 +28,15 @@ but the ``--out`` file):
 5. Incremental: one document of the subset is edited and the index rebuilt.
 6. Profile: one warm question under cProfile; and whether sentence-transformers' ONNX backend
    works here (if not, a hand-made ONNX export run by ONNX Runtime, fp32 and int8, is measured
-   instead: encode speed and seed gold recall@5).
+   instead: encode speed and seed gold recall@5). The question encoders (the product's ONNX
+   Runtime default against torch) are compared in the Query section.
 
 ``--full`` uses the whole corpus (about 111,000 paragraphs; the build alone takes most of an hour
 on two cores).
 
-The peer and ONNX packages are NOT dependencies of the project. Install them for the benchmark
-only, into folders outside the virtualenv (the versions below resolve against the project's pins
+The peer packages and optimum are NOT dependencies of the project (onnx and onnxruntime are: the
+product embeds questions with ONNX Runtime). Install them for the benchmark only, into folders
+outside the virtualenv (the versions below resolve against the project's pins
 and pull no other torch)::
 
     .venv/bin/pip install --no-deps --target /tmp/peer langchain-community==0.4.2 \\
@@ -42,8 +44,7 @@ and pull no other torch)::
         aiohttp==3.14.5 aiohappyeyeballs==2.7.1 aiosignal==1.4.0 attrs==26.1.0 frozenlist==1.8.0 \\
         multidict==7.2.1 propcache==0.5.4 yarl==1.25.1 httpx-sse==0.4.3 pydantic-settings==2.16.3 \\
         python-dotenv==1.2.4 SQLAlchemy==2.1.9
-    .venv/bin/pip install --no-deps --target /tmp/onnxpkgs onnx==1.23.2 onnxruntime==1.32.0 \\
-        optimum==2.1.0 optimum-onnx==0.1.0 protobuf ml_dtypes flatbuffers
+    .venv/bin/pip install --no-deps --target /tmp/onnxpkgs optimum==2.1.0 optimum-onnx==0.1.0
 
 (``--no-deps`` because langchain-huggingface asks for huggingface-hub<2 and optimum-onnx for
 transformers<4.58, while the project pins huggingface-hub 2.4.0 and transformers 5.23.0.)
@@ -580,6 +581,28 @@ def report_queries(table: Table, section: str, st: QueryStats, detail: bool = Tr
     table.rows[-1].number = pct(st.total)[0]
 
 
+def measure_query_backends(table: Table, questions: list[str]) -> None:
+    """The two question encoders side by side: the product's ONNX Runtime default and the torch path."""
+    import numpy as np
+
+    from index.embedder import load_encoder, load_query_encoder
+
+    fast, slow = load_query_encoder(), load_encoder()
+    timings: dict[str, list[float]] = {"onnx": [], "torch": []}
+    vectors: dict[str, list] = {"onnx": [], "torch": []}
+    for name, enc in (("onnx", fast), ("torch", slow)):
+        enc.encode_queries(questions[:5])
+        for q in questions:
+            t = time.perf_counter()
+            vectors[name].append(enc.encode_queries([q])[0])
+            timings[name].append((time.perf_counter() - t) * 1000)
+    cos = (np.asarray(vectors["onnx"]) * np.asarray(vectors["torch"])).sum(axis=1)
+    table.add("Query", "question embedding ONNX / torch p50 (ms)",
+              f"{pct(timings['onnx'])[0]:.1f} / {pct(timings['torch'])[0]:.1f}",
+              f"backend in use: {fast.backend}; {len(questions)} questions one at a time; min cosine between "
+              f"the two {cos.min():.6f} (KALLKOLL_QUERY_BACKEND=torch selects torch)")
+
+
 def measure_cold(table: Table, index_dir: Path, question: str, runs: int) -> None:
     walls = []
     for _ in range(runs):
@@ -894,6 +917,7 @@ def run_benchmark(opts: Options, workdir: Path) -> Table:
     ours = measure_queries(engine, questions)
     report_queries(table, "Query", ours)
     table.rows[-1].note += f" ({len(on_topic)} from the subset's interpellations, {len(off_topic)} SweQUAD-MC)"
+    measure_query_backends(table, questions)
 
     seed_index = workdir / "index-seeds"
 
