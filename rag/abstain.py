@@ -5,7 +5,8 @@ paragraph overlaps the answerable ones (measured on the gold set), so cosine
 alone cannot decide. Three signals are combined:
 
 * word coverage: the share of the question's IDF weight found in a top paragraph
-  (separates Swedish questions; near zero for English over Swedish text);
+  (an English question arrives here already rewritten in the Swedish words of its
+  sources, ``crosslingual``, so it is held to the same evidence);
 * dense cosine of the best paragraphs (carries cross-lingual questions);
 * answer type: "hur många"/"när" questions need a sentence with a quantity near
   the asked-about thing, or a time ("answer_type").

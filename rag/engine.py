@@ -21,7 +21,7 @@ from index.sentences import sentence_spans
 from index.store import IndexReader, open_index
 from index.types import Document, Paragraph
 
-from . import abstain
+from . import abstain, crosslingual
 from .citations import dangling_markers, make_citation, quote_is_verbatim, set_quote, source_label
 from .extractive import compose
 from .followup import Resolution, resolve
@@ -63,6 +63,7 @@ class Engine:
         self.reranker = reranker  # rag.rerank.Reranker or None
         self._lock = threading.Lock()
         self.retriever = self._load()
+        self._words = crosslingual.WordVectors(self.retriever.encoder)  # English questions' word vectors
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -144,7 +145,15 @@ class Engine:
             if res.place in bodies:  # "Och i Stockholm?" means: the same question, Stockholm's documents
                 filters = dataclasses.replace(filters or Filters(), bodies=(res.place,))
         t0 = time.perf_counter()
-        hits = retriever.search(res.question, k=max(k, 8) + len(res.exclude), filters=filters)
+        # the words the evidence checks look for: the question's own, or for an English question the
+        # Swedish words of the sources that translate them (rag/crosslingual.py)
+        query, vector = res.question, None
+        if crosslingual.is_foreign(query):
+            vector = retriever.embed_query(query)  # meaning from the English sentence as asked
+            translation = self.translate(query, vector, filters)
+            query = translation.rewritten
+            notice = f"{notice} {_translation_notice(translation)}".strip()
+        hits = retriever.search(query, k=max(k, 8) + len(res.exclude), filters=filters, query_vector=vector)
         hits = [h for h in hits if (h.doc_id, h.number) not in res.exclude]
         if self.reranker is not None and hits:
             texts = [(retriever.reader.paragraph(h.doc_id, h.number) or Paragraph(h.doc_id, h.number, "", 0, 0)).text
@@ -154,7 +163,7 @@ class Engine:
 
         t1 = time.perf_counter()
         citations = [make_citation(retriever.reader, h, i + 1) for i, h in enumerate(hits[:k])]
-        decision = abstain.decide(res.question, hits, [c.text for c in citations], retriever.lexical,
+        decision = abstain.decide(query, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
                                   contexts=[document_context(retriever.reader.documents[c.doc_id])
                                             for c in citations])
@@ -162,14 +171,23 @@ class Engine:
             try:
                 answer = self.generator.answer(text, res.question, citations)
             except Exception as exc:  # a down LLM server must not cost the user their answer
-                answer = self._extractive(text, res.question, citations, decision)
+                answer = self._extractive(text, query, citations, decision)
                 answer.notice = f"Språkmodellen svarade inte ({type(exc).__name__}); visar citat i stället."
         else:
-            answer = self._extractive(text, res.question, citations, decision)
+            answer = self._extractive(text, query, citations, decision)
         answer.notice = " ".join(p for p in (notice, answer.notice) if p)
         answer.resolved_question = res.question
         answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
         return answer
+
+    def translate(self, question: str, vector, filters: Filters | None = None) -> crosslingual.Translation:
+        """The English question's words looked up in the paragraphs its meaning finds."""
+        retriever = self.retriever
+        found = retriever.search(question, k=crosslingual.SOURCE_PARAGRAPHS, filters=filters, query_vector=vector)
+        texts = [p.text for h in found if (p := retriever.reader.paragraph(h.doc_id, h.number))]
+        texts += [document_context(retriever.reader.documents[d]) for d in dict.fromkeys(h.doc_id for h in found)
+                  if d in retriever.reader.documents]
+        return crosslingual.translate(question, texts, self._words)
 
     def _extractive(self, question: str, resolved: str, citations: list[Citation],
                     decision: abstain.Decision) -> Answer:
@@ -220,6 +238,13 @@ def abstention(question: str, citations: list[Citation]) -> Answer:
         c.n = i
         c.quote, c.quote_spans = "", []
     return Answer(question=question, answer=NOT_FOUND, abstained=True, related=related, mode="extractive")
+
+
+def _translation_notice(t: crosslingual.Translation) -> str:
+    """Says how an English question was matched, so a reader can judge the quotes chosen for it."""
+    pairs = [f"{w} → {sv[0]}" for w, sv in t.matches.items() if sv[0] != w][:8]
+    return ("Frågan är på engelska; svaret citerar svenska källor." +
+            (f" Ord som söktes: {', '.join(pairs)}." if pairs else ""))
 
 
 def _ms(since: float) -> float:

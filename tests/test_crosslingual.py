@@ -1,0 +1,96 @@
+"""English questions over the Swedish seeds: answered with Swedish quotes when the sources hold the
+answer, "not found" when they do not — the same evidence checks as for Swedish questions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import REPO, SEED_IDS
+from rag import crosslingual
+
+GOLD = REPO / "tests" / "gold" / "seeds_gold.jsonl"
+
+
+def _gold() -> list[dict]:
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_language_detection_on_the_gold_set_and_corpus_titles(swequad_dir):
+    gold = _gold()
+    english = [g["question"] for g in gold if g.get("lang") == "en"]
+    swedish = [g["question"] for g in gold if g.get("lang") != "en"]
+    assert len(english) >= 12 and len(swedish) >= 80
+    assert all(crosslingual.is_foreign(q) for q in english), [q for q in english if not crosslingual.is_foreign(q)]
+    assert not any(crosslingual.is_foreign(q) for q in swedish), [q for q in swedish if crosslingual.is_foreign(q)]
+    swequad = [json.loads(line)["question"] for line in
+               (swequad_dir / "questions-train.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert not any(crosslingual.is_foreign(q) for q in swequad)
+    # Swedish text with English-looking stubs ("m.m." is two m's) stays Swedish
+    assert not crosslingual.is_foreign("Vad kostar soppkök, fritidsgårdar m.m. i Huddinge?")
+
+
+@pytest.fixture(scope="module")
+def engine(seed_index):
+    from rag.engine import Engine
+
+    return Engine(seed_index)
+
+
+def test_words_are_translated_from_the_sources(engine):
+    paragraph = engine.reader.paragraph(SEED_IDS[3], 7).text
+    assert "invånare" in paragraph
+    t = crosslingual.translate("How many inhabitants does Huddinge have?", [paragraph], engine._words)
+    assert t.matches["inhabitants"][0] == "invånare"
+    assert t.matches["huddinge"] == ["huddinge"]  # a name matches itself
+    assert t.rewritten == "hur många invånare huddinge"  # the question phrase too, for the answer-type check
+    # a word with no counterpart in the text stays English and so counts as missing evidence
+    t2 = crosslingual.translate("How many bicycles does Huddinge have?", [paragraph], engine._words)
+    assert "bicycles" in t2.missing and "bicycles" in t2.rewritten.split()
+
+
+def test_english_question_answered_with_a_swedish_quote(engine):
+    answer = engine.ask("How many inhabitants does Huddinge have according to Dronjak's answer?")
+    assert not answer.abstained, answer.answer
+    first = answer.citations[0]
+    assert (first.doc_id, first.paragraph) == (SEED_IDS[3], 7)
+    assert "invånare" in first.quote and any(ch.isdigit() for ch in first.quote)
+    assert first.quote in first.text  # verbatim Swedish source
+    assert "inhabitants → invånare" in answer.notice
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: the English question's meaning ranks Huddinge's camera "
+                   "surveillance paragraph (000 ¶14, 'kamerabevakning', no number) above Dronjak's '300 kameror' "
+                   "(003 ¶17), and 'cameras' ↔ 'kamerabevakning' (0.903) wins over 'kameror' (0.884)")
+def test_english_camera_question(engine):
+    answer = engine.ask("How many security cameras will Huddinge install?")
+    assert not answer.abstained, answer.answer
+    assert "300 kameror" in answer.answer
+    assert answer.citations[0].doc_id == SEED_IDS[3]
+
+
+@pytest.mark.parametrize("question", [
+    "How much does the Group Violence Intervention programme cost Huddinge per year?",
+    "On what date did the fatal shooting in Skogås happen?",
+    "What traffic safety measures is Huddinge planning around Flemingsberg station?",
+    "How many bicycle lanes will Stockholm build next year?",
+])
+def test_english_question_without_answer_abstains(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained, answer.answer
+    assert answer.related  # the closest paragraphs are still offered, as "possibly related"
+
+
+def test_english_answers_on_the_gold_set(engine):
+    """Most English gold questions are answered now (all 10 abstained before), and answered ones cite the gold."""
+    english = [g for g in _gold() if g.get("lang") == "en" and g["answerable"]]
+    answered = citing = 0
+    for g in english:
+        a = engine.ask(g["question"])
+        if not a.abstained:
+            answered += 1
+            citing += any(c.doc_id == g["doc_id"] and c.paragraph in g["paragraphs"] for c in a.citations)
+    print(f"\nEnglish answerable: {answered}/{len(english)} answered, {citing} of them cite the gold paragraph")
+    assert answered >= 4
+    assert citing >= answered - 1
