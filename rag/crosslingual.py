@@ -71,10 +71,13 @@ def _cognates(english: str, swedish: str) -> bool:
     return n >= COGNATE_PREFIX
 
 
-#: Where the document words come from: the paragraphs the English question's meaning finds first.
-SOURCE_PARAGRAPHS = 5
-#: Document words considered per question (each new word costs one short encoder pass, then is cached).
-MAX_CANDIDATE_WORDS = 300
+#: Where the document words come from: the paragraphs the English question's meaning finds first, and
+#: how many of their words are looked at. Each new word costs one short encoder pass (~3–4 ms on two
+#: cores) before the cache knows it, so a first English question takes 150–500 ms instead of ~15 ms.
+#: Measured on the seed gold set: 5 paragraphs / 300 words and 4 / 200 both answer 4 of 10 English
+#: questions (3 / 150: 3 of 10), all unanswerable ones abstained, MRR 0.813 / 0.818 / 0.818.
+SOURCE_PARAGRAPHS = 4
+MAX_CANDIDATE_WORDS = 200
 _CACHE_SIZE = 50_000
 
 

@@ -66,12 +66,10 @@ import pstats
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -616,76 +614,29 @@ def measure_cold(table: Table, index_dir: Path, question: str, runs: int) -> Non
               f"process wall, median of {runs} (subset index)", fmt="{:.2f}")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tree_rss_mb(pid: int) -> float:
-    import psutil
-
-    root = psutil.Process(pid)
-    procs = [root] + root.children(recursive=True)
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total / 2**20
-
-
 def measure_app(table: Table, index_dir: Path, timeout: float = 300.0) -> bool:
     """RSS of ``python -m ui`` serving the subset index, once it answers HTTP. False when it never did."""
-    import psutil
+    from ui.app_process import AppDidNotStart, start_app
 
-    port = free_port()
     work = Path(tempfile.mkdtemp(prefix="kk-app-"))
     env = child_env()
     env["KALLKOLL_UPLOAD_DIR"] = str(work / "uploads")
     env["KALLKOLL_FEEDBACK_LOG"] = str(work / "feedback.jsonl")
     env.pop("KALLKOLL_USER", None)
     env.pop("KALLKOLL_PASSWORD", None)
-    log_file = (work / "app.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "ui", "--index-dir", str(index_dir), "--port", str(port)],
-                            stdout=log_file, stderr=subprocess.STDOUT, cwd=REPO, env=env)
-    started = time.perf_counter()
-    ready = False
+    app = start_app(index_dir, work / "app.log", env=env)
     try:
-        while time.perf_counter() - started < timeout and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                    if r.status == 200:
-                        ready = True
-                        break
-            except OSError:
-                time.sleep(1.0)
-        if ready:
-            startup = time.perf_counter() - started
-            time.sleep(2.0)
-            rss = tree_rss_mb(proc.pid)
-            table.add("Query", "app RSS (MB)", rss, f"`python -m ui` process tree, idle after start "
-                      f"({startup:.0f} s to first HTTP 200)", fmt="{:.0f}")
+        startup = app.wait_ready(timeout)
+        time.sleep(2.0)
+        table.add("Query", "app RSS (MB)", app.rss_mb(), f"`python -m ui` process tree, idle after start "
+                  f"({startup:.0f} s to first HTTP 200)", fmt="{:.0f}")
+        return True
+    except AppDidNotStart as exc:
+        log(f"app did not start: {' '.join(str(exc).split())[:300]}")
+        return False
     finally:
-        for p in psutil.Process(proc.pid).children(recursive=True) if proc.poll() is None else []:
-            try:
-                p.terminate()
-            except psutil.Error:
-                pass
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log_file.close()
-        if not ready:
-            tail = (work / "app.log").read_text(errors="replace").strip().splitlines()[-3:]
-            log(f"app did not answer HTTP: {' | '.join(tail)}")
+        app.stop()
         shutil.rmtree(work, ignore_errors=True)
-    return ready
 
 
 def measure_peer(table: Table, index_dir: Path, questions: list[str], build: dict, ours: QueryStats,

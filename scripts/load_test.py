@@ -23,15 +23,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from ui.app_process import AppDidNotStart, free_port, start_app, tree_rss_mb  # noqa: E402
 
 QUESTIONS = [
     "Hur många trygghetskameror ska Huddinge sätta upp?",
@@ -51,61 +53,14 @@ QUESTIONS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mb(pid: int | None) -> float | None:
     """Resident memory of ``pid`` and its children, in MB (None without a pid or psutil)."""
     if pid is None:
         return None
     try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        procs = [proc] + proc.children(recursive=True)
-        total = 0
-        for p in procs:
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:
-                pass
-        return total / 2**20
+        return tree_rss_mb(pid)
     except Exception:
         return None
-
-
-def start_app(index_dir: str, port: int, log_path: Path, timeout: float,
-              env: dict[str, str] | None = None) -> subprocess.Popen:
-    """``python -m ui`` in a subprocess; returns once the port accepts connections."""
-    env = dict(os.environ if env is None else env)
-    env.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen([sys.executable, "-m", "ui", "--index-dir", index_dir, "--port", str(port)],
-                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited with code {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError(f"the app did not listen on port {port} within {timeout:.0f} s:\n"
-                       f"{log_path.read_text()[-3000:]}")
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -228,10 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     args = parser.parse_args(argv)
 
-    proc = None
+    app = None
     url, pid = args.url, args.pid
     if url is None:
-        sys.path.insert(0, str(REPO))
         from index import settings
 
         index_dir = str(settings.index_dir(args.index_dir))
@@ -239,17 +193,19 @@ def main(argv: list[str] | None = None) -> int:
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"kallkoll-load-test-app-{port}.log"
         print(f"Starting python -m ui --index-dir {index_dir} --port {port} (log: {log_path}) ...",
               file=sys.stderr, flush=True)
+        app = start_app(index_dir, log_path, port=port)
         try:
-            proc = start_app(index_dir, port, log_path, args.start_timeout)
-        except RuntimeError as exc:
+            app.wait_ready(args.start_timeout, http=False)
+        except AppDidNotStart as exc:
+            app.stop()
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        url, pid = f"http://127.0.0.1:{port}/", proc.pid
+        url, pid = app.url, app.pid
     try:
         report = run_load(url, args.clients, args.questions, pid=pid, k=args.k, timeout=args.request_timeout)
     finally:
-        if proc is not None:
-            stop_app(proc)
+        if app is not None:
+            app.stop()
     print(json.dumps(report, ensure_ascii=False) if args.json else format_report(report), flush=True)
     return 0 if report["errors"] == 0 and report["unanswered"] == 0 else 1
 

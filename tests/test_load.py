@@ -45,13 +45,16 @@ def app(seed_index, tmp_path_factory, load_test):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("KALLKOLL_LLM", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_INDEX_DIR"))}
     env["KALLKOLL_UPLOAD_DIR"] = str(root / "uploads")
-    port = load_test.free_port()
+    from ui.app_process import AppDidNotStart, start_app
+
+    app = start_app(index_dir, root / "app.log", env=env)
     try:
-        proc = load_test.start_app(str(index_dir), port, root / "app.log", timeout=240, env=env)
-    except RuntimeError as exc:
+        app.wait_ready(240, http=False)
+    except AppDidNotStart as exc:
+        app.stop()
         pytest.fail(f"python -m ui did not start: {exc}")
-    yield f"http://127.0.0.1:{port}/", proc.pid
-    load_test.stop_app(proc)
+    yield app.url, app.pid
+    app.stop()
 
 
 def test_short_load_has_no_errors(app, load_test):

@@ -26,7 +26,8 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import REPO, SEED_IDS
-from ui_helpers import CHROMIUM, ask_in_page, free_port, launch_browser, nasty_engine, NASTY, wait_for_port
+from ui.app_process import AppDidNotStart, AppProcess, free_port, start_app
+from ui_helpers import CHROMIUM, ask_in_page, launch_browser, nasty_engine, NASTY
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -45,22 +46,8 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _start(index_dir: Path, log: Path, **env: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "ui", "--index-dir", str(index_dir), "--port", str(port)],
-                                cwd=REPO, env=_env(**env), stdout=out, stderr=subprocess.STDOUT, text=True)
-    return proc, f"http://127.0.0.1:{port}/"
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def _start(index_dir: Path, log: Path, **env: str) -> AppProcess:
+    return start_app(index_dir, log, env=_env(**env))
 
 
 def _record_time(what: str, ms: float) -> None:
@@ -76,14 +63,14 @@ def server(seed_index, tmp_path_factory):
     root = tmp_path_factory.mktemp("ui-app")
     index_dir = root / "index"
     shutil.copytree(seed_index, index_dir)
-    proc, url = _start(index_dir, root / "app.log")
+    app = _start(index_dir, root / "app.log")
     try:
-        wait_for_port(int(url.rsplit(":", 1)[1].strip("/")), proc=proc)
-    except Exception:
-        _stop(proc)
-        pytest.fail("the app did not start:\n" + (root / "app.log").read_text())
-    yield SimpleNamespace(url=url, root=root, index_dir=index_dir, log=root / "app.log")
-    _stop(proc)
+        app.wait_ready(180, http=False)
+    except AppDidNotStart as exc:
+        app.stop()
+        pytest.fail(f"the app did not start: {exc}")
+    yield SimpleNamespace(url=app.url, root=root, index_dir=index_dir, log=root / "app.log")
+    app.stop()
 
 
 @pytest.fixture(scope="module")
@@ -407,9 +394,10 @@ def test_startup_builds_a_missing_index_and_asks_for_login(tmp_path):
     from gradio_client import Client
 
     log = tmp_path / "app.log"
-    proc, url = _start(tmp_path / "index", log, KALLKOLL_USER="granskare", KALLKOLL_PASSWORD="hemligt")
+    app = _start(tmp_path / "index", log, KALLKOLL_USER="granskare", KALLKOLL_PASSWORD="hemligt")
+    url = app.url
     try:
-        wait_for_port(int(url.rsplit(":", 1)[1].strip("/")), timeout=300, proc=proc)
+        app.wait_ready(300, http=False)
         out = log.read_text()
         assert "No index in" in out and "building" in out and "Documents: 4" in out and "login required" in out
         with pytest.raises(Exception):
@@ -417,7 +405,7 @@ def test_startup_builds_a_missing_index_and_asks_for_login(tmp_path):
         r = Client(url, auth=("granskare", "hemligt"), verbose=False).predict(CAMERAS, api_name="/ask")
         assert r["citations"][0]["doc_id"] == SEED_IDS[3]
     finally:
-        _stop(proc)
+        app.stop()
 
 
 def test_startup_rebuilds_a_damaged_default_index(seed_index, tmp_path, monkeypatch, capsys):

@@ -8,7 +8,6 @@ can be tested in-process in a second, without loading the model.
 from __future__ import annotations
 
 import copy
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,25 +23,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 NASTY = ("<script>window.__xss=1</script> <img src=x onerror=\"window.__xss=2\"> ${window.__xss=3} "
          "{{constructor.constructor('window.__xss=4')()}} *fet* _kursiv_ `kod` [länk](javascript:window.__xss=5) "
          "![bild](x) https://example.com www.example.com a@b.se $x^2$ ~~bort~~ | a | b | &lt;b&gt; &amp; \\[9\\]")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 180.0, proc=None) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"the app exited with {proc.returncode}")
-            time.sleep(0.3)
-    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f} s")
 
 
 @dataclass
