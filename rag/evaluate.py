@@ -75,18 +75,31 @@ def evaluate_swequad(engine: Engine, folder: str | Path, compounds: bool = True)
     retriever = engine.retriever
     vectors = retriever.encoder.encode_queries([q["question"] for q in questions])
     ranks: list[int | None] = []
+    anywhere: list[int | None] = []  # the gold passage itself, also when another page repeats it verbatim
     for q, v in zip(questions, vectors):
         hits = retriever.search(q["question"], k=10, query_vector=v, compounds=compounds)
         target, answer = canonical.get(q["context_id"]), norm(q["answer"])
-        rank = None
+        gold = norm(q.get("gold_paragraph"))
+        rank = same = None
         for i, h in enumerate(hits):
+            para = retriever.reader.paragraph(h.doc_id, h.number)
+            text = norm(para.text) if para else ""
+            if not (para and answer in text):
+                continue
+            if same is None and (canonical.get(h.doc_id) == target or (gold and (text in gold or gold in text))):
+                same = i
             if canonical.get(h.doc_id) == target:
-                para = retriever.reader.paragraph(h.doc_id, h.number)
-                if para and answer in norm(para.text):
-                    rank = i
-                    break
+                rank = i
+                break
         ranks.append(rank)
-    return _ranks_summary(ranks)
+        anywhere.append(same)
+    out = _ranks_summary(ranks)
+    # Migrationsverket's pages repeat boilerplate paragraphs verbatim; "Vad är ett uppehållstillståndskort?"
+    # is then answered by the very same passage on another page, which the README's metric counts as a miss
+    lenient = _ranks_summary(anywhere)
+    out["recall@5 (gold passage on any page)"] = lenient["recall@5"]
+    out["mrr (gold passage on any page)"] = lenient["mrr"]
+    return out
 
 
 def run_eval(engine: Engine, gold: str, compounds: bool = True) -> list[str]:
