@@ -101,11 +101,6 @@ class Translation:
     matches: dict[str, list[str]]  # question word -> document words that mean it (best first)
     missing: list[str]  # question content words without any match
 
-    @property
-    def share_found(self) -> float:
-        total = len(self.matches) + len(self.missing)
-        return len(self.matches) / total if total else 0.0
-
 
 class WordVectors:
     """Single-word vectors from the question encoder, remembered between questions (bounded LRU)."""
