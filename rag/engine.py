@@ -147,11 +147,10 @@ class Engine:
         t0 = time.perf_counter()
         # the words the evidence checks look for: the question's own, or for an English question the
         # Swedish words of the sources that translate them (rag/crosslingual.py)
-        query, vector = res.question, None
-        if crosslingual.is_foreign(query):
-            vector = retriever.embed_query(query)  # meaning from the English sentence as asked
-            translation = self.translate(query, vector, filters)
-            query = translation.rewritten
+        vector = retriever.embed_query(res.question)  # meaning from the sentence as asked, in any language
+        translation = self.search_words(res.question, vector, filters)
+        query = translation.rewritten if translation else res.question
+        if translation:
             notice = f"{notice} {_translation_notice(translation)}".strip()
         hits = retriever.search(query, k=max(k, 8) + len(res.exclude), filters=filters, query_vector=vector)
         hits = [h for h in hits if (h.doc_id, h.number) not in res.exclude]
@@ -180,8 +179,13 @@ class Engine:
         answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
         return answer
 
-    def translate(self, question: str, vector, filters: Filters | None = None) -> crosslingual.Translation:
-        """The English question's words looked up in the paragraphs its meaning finds."""
+    def search_words(self, question: str, vector, filters: Filters | None = None) -> crosslingual.Translation | None:
+        """For an English question, its words looked up in the paragraphs its meaning finds; None for Swedish.
+
+        Engine.ask and the evaluation both search with ``rewritten``, so the measured recall is the product's.
+        """
+        if not crosslingual.is_foreign(question):
+            return None
         retriever = self.retriever
         found = retriever.search(question, k=crosslingual.SOURCE_PARAGRAPHS, filters=filters, query_vector=vector)
         texts = [p.text for h in found if (p := retriever.reader.paragraph(h.doc_id, h.number))]

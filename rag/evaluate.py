@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .crosslingual import is_foreign
 from .engine import Engine
 
 K = 5
@@ -37,7 +36,8 @@ def evaluate_gold(engine: Engine, path: str | Path, compounds: bool = True) -> d
     vectors = retriever.encoder.encode_queries([g["question"] for g in answerable])
     ranks = []
     for g, v in zip(answerable, vectors):
-        words = engine.translate(g["question"], v).rewritten if is_foreign(g["question"]) else g["question"]
+        translation = engine.search_words(g["question"], v)
+        words = translation.rewritten if translation else g["question"]
         hits = retriever.search(words, k=10, query_vector=v, compounds=compounds)  # as Engine.ask searches
         ranks.append(next((i for i, h in enumerate(hits)
                            if h.doc_id == g["doc_id"] and h.number in g["paragraphs"]),
