@@ -6,6 +6,7 @@ Layout of an index directory::
     gen-<time>-<pid>/     one complete build
         vectors.faiss     faiss.write_index; row i is chunk i
         meta.sqlite       documents, paragraphs, chunks
+        bm25/             BM25 over the paragraphs in reading order (bm25_store: .npy + JSON)
         manifest.json     model, dimensions, chunking, per-document hashes, build time
     .build.lock           serialises builds
 
@@ -29,6 +30,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from . import bm25_store
 from .types import Chunk, Document, Paragraph
 
 FORMAT_VERSION = 1
@@ -37,6 +39,9 @@ HNSW_THRESHOLD = int(os.environ.get("KALLKOLL_HNSW_THRESHOLD", "50000"))
 HNSW_M = 32  # graph degree: more links, better recall, more memory (M * 2 * 4 bytes per vector)
 HNSW_EF_CONSTRUCTION = 80  # breadth of the search while linking: build time against graph quality
 HNSW_EF_SEARCH = 96  # breadth at query time: recall against latency; set on load too
+
+#: The one order of paragraphs that BM25 rows and the query side's paragraph table share.
+PARAGRAPH_ORDER = "SELECT {columns} FROM paragraphs ORDER BY doc_id, number"
 
 SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT, text TEXT, path TEXT,
@@ -95,6 +100,7 @@ def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
     index = make_faiss_index(vectors)
     faiss.write_index(index, str(gen / "vectors.faiss"))
     _write_sqlite(gen / "meta.sqlite", documents, paragraphs, chunks)
+    bm25_store.write(gen, _paragraph_texts(gen / "meta.sqlite"))
     manifest = {**manifest, "format_version": FORMAT_VERSION, "index_type": type(index).__name__,
                 "chunks": len(chunks), "paragraphs": len(paragraphs), "documents_count": len(documents)}
     (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -105,6 +111,15 @@ def write_generation(index_dir: Path, manifest: dict, vectors: np.ndarray,
     _fsync_dir(index_dir)
     remove_stale_generations(index_dir)
     return gen
+
+
+def _paragraph_texts(path: Path) -> list[str]:
+    """Paragraph texts in the order ``IndexReader.iter_paragraphs`` yields them: BM25 rows follow it."""
+    con = sqlite3.connect(path)
+    try:
+        return [r[0] for r in con.execute(PARAGRAPH_ORDER.format(columns="text"))]
+    finally:
+        con.close()
 
 
 def _write_sqlite(path: Path, documents: list[Document], paragraphs: list[Paragraph],
@@ -204,9 +219,12 @@ class IndexReader:
 
     def iter_paragraphs(self) -> Iterator[Paragraph]:
         """Every paragraph, ordered by document id and number (the query side's lexical index)."""
-        for r in self._db().execute(
-                'SELECT doc_id, number, text, start, "end", kind FROM paragraphs ORDER BY doc_id, number'):
+        for r in self._db().execute(PARAGRAPH_ORDER.format(columns='doc_id, number, text, start, "end", kind')):
             yield Paragraph(*r)
+
+    def iter_paragraph_keys(self) -> Iterator[tuple[str, int, str]]:
+        """(doc_id, number, kind) in the order of ``iter_paragraphs``, without reading the texts."""
+        yield from self._db().execute(PARAGRAPH_ORDER.format(columns="doc_id, number, kind"))
 
     def chunk(self, row: int) -> Chunk:
         r = self._db().execute("SELECT doc_id, ordinal, paragraphs, text, embed_text FROM chunks WHERE row=?",

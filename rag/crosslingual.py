@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from .lexical import _STOP as SWEDISH_STOP
-from .lexical import words
+from index.analysis import STOPWORDS as SWEDISH_STOP
+from index.analysis import words
 
 #: English words that carry no content in a question (the stopword list of bm25s plus question words).
 ENGLISH_STOP = frozenset(STOPWORDS_EN_PLUS) | {

@@ -1,155 +1,45 @@
-"""BM25 over paragraphs with Swedish stemming and compound matching.
+"""BM25 scoring over paragraphs with Swedish stemming and compound matching (query side).
 
 Why paragraphs and not chunks: the paragraph is what gets cited, so the lexical
 score should say which paragraph matches, not which group of paragraphs.
 
-Why compound matching: Swedish writes "trygghetskameror" where a reader asks
-about "kameror", and "brottsförebyggande" where a text says "förebygga brott".
-Two query-side expansions (the index itself stays plain BM25, bm25s + PyStemmer):
-
-* a query word is split into two parts when both parts are words of the corpus
-  ("brottsförebyggande" -> "brott" + "förebyggande", a linking -s dropped);
-* a query stem also matches the corpus stems that end with it
-  ("kamer" -> "trygghetskamer"), found by binary search over reversed stems.
-
-Expansion terms are scored separately and weighted down (``EXPANSION_WEIGHT``),
-so an exact match still ranks first. ``evaluate`` measures both on the gold sets.
+The index itself is built with the index (``index.bm25_store``) and the text
+analysis, compound splitting included, is ``index.analysis``. Expansion terms
+are scored separately and weighted down (``EXPANSION_WEIGHT``), so an exact
+match still ranks first. ``evaluate`` measures both on the gold sets.
 """
 
 from __future__ import annotations
 
-import bisect
-import logging
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-
 import bm25s
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_SWEDISH
 
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+from index import bm25_store
+from index.analysis import Analyzer, words  # noqa: F401  (words: what the sentence scorers tokenise with)
 
-#: Words: numbers (with inner separators: 2 500, 2021-05-05 splits), letters with inner hyphens.
-_WORD = re.compile(r"\d+(?:[.,:]\d+)*|[^\W\d_]+", re.UNICODE)
-_STOP = frozenset(STOPWORDS_SWEDISH) | {"ska", "skall", "finns", "många", "hur", "vad", "vilka", "vilken",
-                                         "vilket", "varför", "när", "var", "vem", "kommer", "också"}
-#: BM25 term-frequency saturation and length normalisation. Paragraphs are short and a repeated word
-#: says little more than one mention, so both are low. Measured (SweQUAD-MC recall@5 / MRR; seed gold
-#: recall@3 / MRR): k1 1.2, b 0.75 (the common default) 0.900 / 0.800, 0.935 / 0.818; k1 0.9, b 0.4
-#: 0.913 / 0.808; k1 0.5, b 0.5 0.915 / 0.812; k1 0.4, b 0.4 0.915 / 0.818, 0.935 / 0.819; k1 0.3,
-#: b 0.3 0.912 / 0.813, 0.914 / 0.811; k1 1.2, b 0.9 0.895 / 0.791. RRF k 10/40 and dense weight
-#: 0.8/1.2 re-checked with k1 0.4, b 0.4: no better than k 20, weight 1.0 on both sets.
-BM25_K1 = 0.4
-BM25_B = 0.4
 EXPANSION_WEIGHT = 0.5  # an expansion term counts half an exact term: measured on the gold sets
 #: a question word found only in the document's metadata counts this much toward coverage (measured on the
 #: gold set's unanswerables: at 1.0 "Vad kostar skolmaten … i Huddinges skolor?" passes on "Huddinge" alone)
 CONTEXT_COVERAGE_WEIGHT = 0.5
-MIN_PART = 3  # shortest compound part, in characters (stems like "brott", "kamer")
-MIN_SUFFIX_STEM = 4  # a query stem shorter than this is not matched as the tail of compounds
-MAX_SUFFIX_MATCHES = 40  # per query stem; beyond that the tail is too generic to help
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased word tokens; what the stemmer and the sentence scorer both start from."""
-    return [w.lower() for w in _WORD.findall(text)]
-
-
-@dataclass
-class QueryTerms:
-    exact: list[str]  # stems of the query words
-    expanded: list[str]  # compound parts and compounds ending in a query stem
-
-
-class Analyzer:
-    """Stemming plus the corpus vocabulary that compound matching needs."""
-
-    def __init__(self) -> None:
-        self._stemmer = Stemmer.Stemmer("swedish")
-        self._cache: dict[str, str] = {}
-        self.vocab: set[str] = set()  # stems of the corpus
-        self._reversed: list[str] = []  # the same, reversed and sorted, for suffix lookup
-
-    def stem(self, word: str) -> str:
-        cached = self._cache.get(word)
-        if cached is None:
-            cached = self._stemmer.stemWord(word)
-            if len(self._cache) < 500_000:
-                self._cache[word] = cached
-        return cached
-
-    def terms(self, text: str) -> list[str]:
-        """Index terms of a text: stems of the non-stopwords."""
-        return [self.stem(w) for w in words(text) if w not in _STOP]
-
-    def fit_vocabulary(self, stems: Iterable[str]) -> None:
-        self.vocab = set(stems)
-        self._reversed = sorted(s[::-1] for s in self.vocab)
-
-    def query_terms(self, question: str, compounds: bool = True) -> QueryTerms:
-        ws = [w for w in words(question) if w not in _STOP]
-        exact = [self.stem(w) for w in ws]
-        if not compounds:
-            return QueryTerms(exact, [])
-        expanded: list[str] = []
-        seen = set(exact)
-        for w, s in zip(ws, exact):
-            for part in self._split_compound(w):
-                if part not in seen:
-                    seen.add(part)
-                    expanded.append(part)
-            for longer in self._compounds_ending_with(s):
-                if longer not in seen:
-                    seen.add(longer)
-                    expanded.append(longer)
-        return QueryTerms(exact, expanded)
-
-    def _split_compound(self, word: str) -> list[str]:
-        """Head and tail stems when both are corpus words; the longest tail wins."""
-        if len(word) < 2 * MIN_PART + 1 or not word.isalpha():
-            return []
-        for i in range(MIN_PART, len(word) - MIN_PART + 1):
-            tail = self.stem(word[i:])
-            if tail not in self.vocab or len(tail) < MIN_PART:
-                continue
-            head = word[:i]
-            for candidate in (head, head[:-1] if head.endswith("s") else None):
-                if candidate and len(candidate) >= MIN_PART:
-                    h = self.stem(candidate)
-                    if h in self.vocab:
-                        return [h, tail]
-        return []
-
-    def _compounds_ending_with(self, stem: str) -> list[str]:
-        if len(stem) < MIN_SUFFIX_STEM:
-            return []
-        key = stem[::-1]
-        lo = bisect.bisect_left(self._reversed, key)
-        out = []
-        for rev in self._reversed[lo:lo + MAX_SUFFIX_MATCHES + 1]:
-            if not rev.startswith(key):
-                break
-            if len(rev) >= len(key) + MIN_PART:  # a real head in front, not an inflection
-                out.append(rev[::-1])
-        return out if len(out) <= MAX_SUFFIX_MATCHES else []
 
 
 class LexicalIndex:
     """bm25s over a list of texts (paragraphs), addressed by position."""
 
-    def __init__(self, texts: list[str], analyzer: Analyzer | None = None,
+    def __init__(self, texts: list[str] | None = None, *, size: int | None = None,
+                 stored: bm25s.BM25 | None = None,
                  groups: list[int] | None = None, contexts: list[str] | None = None) -> None:
-        self.analyzer = analyzer or Analyzer()
-        corpus = [self.analyzer.terms(t) for t in texts]
-        self._context = _ContextTerms(self.analyzer, groups, contexts) if groups is not None and contexts else None
-        self.analyzer.fit_vocabulary(s for terms in corpus for s in terms)
-        self.size = len(texts)
-        self._bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        # an empty paragraph list still needs a valid (empty) index
-        self._bm25.index(corpus if corpus else [[""]], show_progress=False)
+        """Over ``texts``, or over a ``stored`` index of ``size`` texts (``index.bm25_store.read``)."""
+        self.analyzer = Analyzer()
+        if stored is None:
+            texts = texts or []
+            stored = bm25_store.build(texts, self.analyzer)
+            size = len(texts)
+        self.size = int(size or 0)
+        self._bm25 = stored
         self._vocab_ids: dict[str, int] = self._bm25.vocab_dict
+        self.analyzer.fit_vocabulary(self._vocab_ids)
+        self._context = _ContextTerms(self.analyzer, groups, contexts) if groups is not None and contexts else None
         df = np.diff(self._bm25.scores["indptr"]).astype(np.float64)  # texts per term (CSC columns)
         self._idf = np.log(1.0 + (max(self.size, 1) - df + 0.5) / (df + 0.5))
         self._max_idf = float(self._idf.max()) if len(self._idf) else 1.0

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from index.embedder import Encoder
+from index import bm25_store
+from index.embedder import QueryEncoder
 from index.store import IndexReader
 
 from .answer_type import asked_type, asks_for_person, states
@@ -54,12 +55,11 @@ class ParagraphTable:
     """Every paragraph of the index by position, and which positions each chunk covers."""
 
     def __init__(self, reader: IndexReader) -> None:
-        rows = list(reader.iter_paragraphs())
-        self.doc_ids = [p.doc_id for p in rows]
-        self.numbers = [p.number for p in rows]
-        self.kinds = [p.kind for p in rows]
-        self.texts_for_indexing = [p.text for p in rows]  # released after the BM25 index is built
-        self.pos_of = {(p.doc_id, p.number): i for i, p in enumerate(rows)}
+        rows = list(reader.iter_paragraph_keys())
+        self.doc_ids = [r[0] for r in rows]
+        self.numbers = [r[1] for r in rows]
+        self.kinds = [r[2] for r in rows]
+        self.pos_of = {(r[0], r[1]): i for i, r in enumerate(rows)}
         self.chunk_positions: list[tuple[int, ...]] = [
             tuple(self.pos_of[(ref.doc_id, n)] for n in ref.paragraphs if (ref.doc_id, n) in self.pos_of)
             for ref in reader.chunk_refs
@@ -79,10 +79,11 @@ class HybridRetriever:
         self.table = ParagraphTable(reader)
         doc_list = list(reader.documents)
         group_of = {d: i for i, d in enumerate(doc_list)}
-        self.lexical = LexicalIndex(self.table.texts_for_indexing,
+        stored = bm25_store.read(reader.generation, len(self.table))
+        texts = None if stored is not None else [p.text for p in reader.iter_paragraphs()]  # older index
+        self.lexical = LexicalIndex(texts, size=len(self.table), stored=stored,
                                     groups=[group_of.get(d, -1) for d in self.table.doc_ids],
                                     contexts=[document_context(reader.documents[d]) for d in doc_list])
-        self.table.texts_for_indexing = []
         self._mask_cache: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
         self._lock = threading.Lock()
 
