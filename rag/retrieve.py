@@ -18,7 +18,7 @@ import numpy as np
 
 from index import bm25_store
 from index.embedder import QueryEncoder
-from index.store import IndexReader
+from index.store import HNSW_EF_SEARCH, IndexReader
 
 from .answer_type import asked_type, asks_for_person, states
 from .lexical import LexicalIndex
@@ -221,7 +221,7 @@ class HybridRetriever:
         params = None
         if masks is not None:
             selector = faiss.IDSelectorBatch(masks[1])
-            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, 96))
+            params = (faiss.SearchParametersHNSW(sel=selector, efSearch=max(k, HNSW_EF_SEARCH))
                       if isinstance(index, faiss.IndexHNSW) else faiss.SearchParameters(sel=selector))
         sims, rows = index.search(qv.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], sims[0]) if r >= 0]

@@ -705,6 +705,12 @@ def measure_scale(table: Table, index_dir: Path, query_vectors, chunks: int, par
     recall = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(ex, hn)]))
     table.add(s, "HNSW recall@10 vs exact", recall, f"{len(queries)} embedded questions; M={store.HNSW_M}, "
               f"efSearch={store.HNSW_EF_SEARCH}; HNSW built in {hnsw_build:.1f} s", fmt="{:.3f}")
+    from scripts.hnsw_sweep import sweep
+
+    rows = sweep(hnsw, exact, queries, (96, 256, store.HNSW_EF_SEARCH))
+    table.add(s, "HNSW efSearch sweep: recall@10 / recall@100 / k=100 p50 ms",
+              "; ".join(f"{r['efSearch']}: {r['recall@10']:.3f} / {r['recall@100']:.3f} / {r['p50_ms@100']:.1f}"
+                        for r in rows), "scripts/hnsw_sweep.py over the same questions")
 
     def latency(index) -> list[float]:
         out = []
