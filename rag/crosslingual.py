@@ -23,8 +23,8 @@ numbers match themselves.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +32,8 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from index.analysis import STOPWORDS as SWEDISH_STOP
 from index.analysis import words
+
+from .word_vectors import WordVectors
 
 #: English words that carry no content in a question (the stopword list of bm25s plus question words).
 ENGLISH_STOP = frozenset(STOPWORDS_EN_PLUS) | {
@@ -78,7 +80,8 @@ def _cognates(english: str, swedish: str) -> bool:
 #: questions (3 / 150: 3 of 10), all unanswerable ones abstained, MRR 0.813 / 0.818 / 0.818.
 SOURCE_PARAGRAPHS = 4
 MAX_CANDIDATE_WORDS = 200
-_CACHE_SIZE = 50_000
+#: How many of an index's words the app embeds ahead of time (``vocabulary``; ~3 ms each, once per machine).
+PREFETCH_WORDS = 30_000
 
 
 def is_foreign(question: str) -> bool:
@@ -102,35 +105,15 @@ class Translation:
     missing: list[str]  # question content words without any match
 
 
-class WordVectors:
-    """Single-word vectors from the question encoder, remembered between questions (bounded LRU)."""
+def document_words(text: str) -> list[str]:
+    """The words of a source that an English question word may translate to (no stopwords, no numbers)."""
+    return [w for w in words(text) if w not in SWEDISH_STOP and len(w) > 2 and not w.isdigit()]
 
-    def __init__(self, encoder, size: int = _CACHE_SIZE) -> None:
-        self.encoder = encoder
-        self.size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, items: list[str]) -> np.ndarray:
-        with self._lock:
-            missing = [w for w in dict.fromkeys(items) if w not in self._cache]
-        if missing:
-            vectors = self.encoder.encode_queries(missing)
-            with self._lock:
-                for w, v in zip(missing, vectors):
-                    self._cache[w] = v
-                while len(self._cache) > self.size:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            out = []
-            for w in items:
-                v = self._cache.get(w)
-                if v is None:  # evicted by a concurrent question meanwhile: embed it again
-                    v = self.encoder.encode_queries([w])[0]
-                else:
-                    self._cache.move_to_end(w)
-                out.append(v)
-        return np.asarray(out, dtype=np.float32).reshape(len(items), -1)
+def vocabulary(texts: Iterable[str], limit: int = PREFETCH_WORDS) -> list[str]:
+    """The ``limit`` most frequent document words of ``texts``: what ``WordVectors.prefetch`` embeds."""
+    counts = Counter(w for text in texts for w in document_words(text))
+    return [w for w, _ in counts.most_common(limit)]
 
 
 #: English question phrases and the Swedish ones the answer-type and person checks know (longest first).
@@ -157,8 +140,8 @@ def translate(question: str, texts: list[str], vectors: WordVectors) -> Translat
     candidates: list[str] = []
     seen: set[str] = set()
     for text in texts:
-        for w in words(text):
-            if w not in seen and w not in SWEDISH_STOP and len(w) > 2 and not w.isdigit():
+        for w in document_words(text):
+            if w not in seen:
                 seen.add(w)
                 candidates.append(w)
     candidates = candidates[:MAX_CANDIDATE_WORDS]

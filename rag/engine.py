@@ -9,6 +9,8 @@ functions in the modules this one calls, each step timed.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -28,6 +30,10 @@ from .followup import Resolution, resolve
 from .inputs import BadQuestion, clean_question
 from .retrieve import Hit, HybridRetriever, document_context
 from .types import Answer, Citation, Filters, Turn
+from .word_vectors import WordVectors
+from .word_vectors import store_path as word_store_path
+
+log = logging.getLogger(__name__)
 
 RELATED_SHOWN = 3  # "possibly related" paragraphs listed with an abstention
 NOT_FOUND = ("Jag hittar inget svar på frågan i dokumenten. "
@@ -63,7 +69,10 @@ class Engine:
         self.reranker = reranker  # rag.rerank.Reranker or None
         self._lock = threading.Lock()
         self.retriever = self._load()
-        self._words = crosslingual.WordVectors(self.retriever.encoder)  # English questions' word vectors
+        # English questions' word vectors, shared on disk by every index of the model (rag/word_vectors.py)
+        self.word_vectors = WordVectors(self.retriever.encoder, word_store_path(settings.cache_dir(), self.model))
+        self._asking = 0  # questions being answered now: a word prefetch waits for them
+        self._warmer: threading.Thread | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -76,6 +85,36 @@ class Engine:
         fresh = self._load()
         with self._lock:
             self.retriever = fresh
+        if self._warmer is not None:  # an upload brings new words
+            self.warm_word_vectors()
+
+    def warm_word_vectors(self, wait: bool = False) -> threading.Thread:
+        """Embed the index's most frequent words ahead of English questions, in a background thread.
+
+        Why: a first English question otherwise embeds up to 200 source words on the spot
+        (150–500 ms); with them known it takes what a Swedish one does. Once per machine
+        and model: the vectors are kept on disk. The thread pauses while questions run.
+        """
+        reader = self.retriever.reader
+
+        def run() -> None:
+            started = time.perf_counter()
+            try:
+                texts = (p.text for p in reader.iter_paragraphs())
+                details = (f"{d.title}\n{document_context(d)}" for d in reader.documents.values())
+                vocabulary = crosslingual.vocabulary(itertools.chain(details, texts))
+                embedded = self.word_vectors.prefetch(vocabulary, should_pause=lambda: self._asking > 0)
+                log.info("word vectors ready: %d words (%d embedded now) in %.1f s", len(vocabulary), embedded,
+                         time.perf_counter() - started)
+            except Exception as exc:  # only a speed-up: a failure must not touch the questions
+                log.warning("word vector prefetch stopped (%s: %s)", type(exc).__name__, exc)
+
+        thread = threading.Thread(target=run, name="kallkoll-word-vectors", daemon=True)
+        self._warmer = thread
+        thread.start()
+        if wait:
+            thread.join()
+        return thread
 
     @property
     def reader(self) -> IndexReader:
@@ -121,6 +160,15 @@ class Engine:
     def ask(self, question: object, history: list[Turn] | None = None, filters: Filters | None = None,
             k: int = 5) -> Answer:
         """Answer ``question``; never raises for bad input (the answer says what was wrong)."""
+        with self._lock:
+            self._asking += 1
+        try:
+            return self._ask(question, history, filters, k)
+        finally:
+            with self._lock:
+                self._asking -= 1
+
+    def _ask(self, question: object, history: list[Turn] | None, filters: Filters | None, k: int) -> Answer:
         started = time.perf_counter()
         try:
             text, notice = clean_question(question)
@@ -191,7 +239,7 @@ class Engine:
         texts = [p.text for h in found if (p := retriever.reader.paragraph(h.doc_id, h.number))]
         texts += [document_context(retriever.reader.documents[d]) for d in dict.fromkeys(h.doc_id for h in found)
                   if d in retriever.reader.documents]
-        return crosslingual.translate(question, texts, self._words)
+        return crosslingual.translate(question, texts, self.word_vectors)
 
     def _extractive(self, question: str, resolved: str, citations: list[Citation],
                     decision: abstain.Decision) -> Answer:

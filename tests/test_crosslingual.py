@@ -41,12 +41,12 @@ def engine(seed_index):
 def test_words_are_translated_from_the_sources(engine):
     paragraph = engine.reader.paragraph(SEED_IDS[3], 7).text
     assert "invånare" in paragraph
-    t = crosslingual.translate("How many inhabitants does Huddinge have?", [paragraph], engine._words)
+    t = crosslingual.translate("How many inhabitants does Huddinge have?", [paragraph], engine.word_vectors)
     assert t.matches["inhabitants"][0] == "invånare"
     assert t.matches["huddinge"] == ["huddinge"]  # a name matches itself
     assert t.rewritten == "hur många invånare huddinge"  # the question phrase too, for the answer-type check
     # a word with no counterpart in the text stays English and so counts as missing evidence
-    t2 = crosslingual.translate("How many bicycles does Huddinge have?", [paragraph], engine._words)
+    t2 = crosslingual.translate("How many bicycles does Huddinge have?", [paragraph], engine.word_vectors)
     assert "bicycles" in t2.missing and "bicycles" in t2.rewritten.split()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -94,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import build_app, serve
 
+    engine.warm_word_vectors()  # English questions' source words, embedded in the background (rag/word_vectors.py)
+    # SIGTERM (service managers, AppProcess.stop) ends the app like Ctrl-C: the server closes and the
+    # atexit clean-up (the conversation-export folder) runs instead of being skipped
+    signal.signal(signal.SIGTERM, _interrupt)
+
     user, password = os.environ.get("KALLKOLL_USER"), os.environ.get("KALLKOLL_PASSWORD")
     if bool(user) != bool(password):
         print("warning: set both KALLKOLL_USER and KALLKOLL_PASSWORD to require a login; starting without one",
@@ -113,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":
