@@ -59,17 +59,25 @@ def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citat
     best = scored[0]
     chosen = [best]
     used = best.span[1] - best.span[0]
+    seen = {_same_text(best)}
     for s in scored[1:]:
         if len(chosen) >= MAX_SENTENCES:
             break
         if s.score < KEEP_RATIO * best.score or (best.coverage > 0 and s.coverage == 0):
             continue
+        if _same_text(s) in seen:  # the same sentence in another document (interpellations repeat themselves)
+            continue
+        seen.add(_same_text(s))
         length = s.span[1] - s.span[0]
         if used + length > MAX_CHARS:
             continue
         chosen.append(s)
         used += length
     return chosen
+
+
+def _same_text(s: ScoredSentence) -> str:
+    return " ".join(s.citation.text[s.span[0]:s.span[1]].replace("\xad", "").split()).lower()
 
 
 def compose(question: str, lexical: LexicalIndex, citations: list[Citation]) -> tuple[str, list[Citation], int]:

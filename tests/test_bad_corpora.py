@@ -185,7 +185,10 @@ def test_hostile_ids_and_file_names_are_just_data(bad_build, bad_engine):
         con.close()
     assert tables == {"documents", "paragraphs", "chunks"}
     assert {SQL_NAME, "../../../etc/passwd"} <= ids
-    assert sorted(p.name for p in gen.iterdir()) == ["manifest.json", "meta.sqlite", "vectors.faiss"]
+    assert sorted(p.name for p in gen.iterdir()) == ["bm25", "manifest.json", "meta.sqlite", "vectors.faiss"]
+    assert sorted(p.name for p in (gen / "bm25").iterdir()) == [
+        "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy", "params.index.json",
+        "stamp.json", "vocab.index.json"]
     assert not (index_dir.parent / "etc").exists() and not (corpus.parent.parent / "etc").exists()
     a = bad_engine.ask("När byts gatubelysningen till LED-lampor?")
     assert a.citations and a.citations[0].doc_id == SQL_NAME

@@ -315,3 +315,27 @@ def test_swequad_floors(tmp_path_factory):
     print("swequad:", m)
     assert m["recall@5"] >= 0.90  # measured 0.915
     assert m["mrr"] >= 0.80  # measured 0.818
+
+
+def test_a_sentence_repeated_in_several_documents_is_quoted_once(tmp_path):
+    """Interpellations 2021/22:309, 311 and 312 repeat one paragraph word for word; the answer quotes it once."""
+    import gzip
+
+    from index.build import build_index
+    from rag.engine import Engine
+
+    corpus = Path("/work/shared/corpora/riksdagen-interpellations.jsonl.gz")
+    if not corpus.is_file():
+        pytest.skip(f"corpus not found: {corpus}")
+    wanted = {"ipq-202122--0309", "ipq-202122--0311", "ipq-202122--0312", "ipq-202021--0842"}
+    records = [line for line in gzip.open(corpus, "rt", encoding="utf-8")
+               if line[:40].split('"id": "')[-1].split('"')[0] in wanted]
+    assert len(records) == 4
+    source = tmp_path / "four.jsonl"
+    source.write_text("".join(records), encoding="utf-8")
+    build_index([source], tmp_path / "index", show_progress=False)
+    a = Engine(tmp_path / "index").ask("Hur många poliser arbetar som områdespoliser?")
+    sentence = "Av dagens knappt 22 000 poliser arbetar endast ungefär 800 renodlat som områdespoliser"
+    assert not a.abstained
+    assert a.answer.count(sentence) == 1, a.answer
+    assert sum(sentence in c.quote for c in a.citations) == 1
