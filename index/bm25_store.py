@@ -4,7 +4,7 @@ Why stored and not built when a question process starts: analysing and indexing
 110,206 Riksdagen paragraphs took 10.3 of the 13.4 s of a cold
 ``python -m rag ask`` (pyinstrument). Built here it costs the same ~10 s once per
 build, next to an hour of embedding; loaded, its arrays are memory-mapped
-(``np.load(mmap_mode="r")`` through bm25s, never pickle) and cost well under a
+(``np.load(mmap_mode="r")`` through bm25s; nothing is pickled) and cost well under a
 second.
 
 The stored index answers only what it was built for: ``read`` returns None when

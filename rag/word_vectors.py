@@ -5,7 +5,7 @@ source paragraphs (``crosslingual``), and every word the process has not seen
 costs one short encoder pass (~3 ms on two cores). Asked cold, an English question
 took 150–500 ms instead of ~15 ms. Two remedies, both here:
 
-* a per-model SQLite file in the model cache (word, float32 bytes; never pickle),
+* a per-model SQLite file in the model cache (word, float32 bytes; nothing pickled),
   so a word is embedded once per machine, not once per process;
 * ``prefetch``: the app embeds the index's vocabulary, most frequent words first,
   in a background thread that steps aside while a question is being answered.

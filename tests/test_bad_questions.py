@@ -47,7 +47,8 @@ def index_fingerprint(seed_index):
 
 def _fingerprint(index_dir: Path) -> dict[str, str]:
     gen = index_dir / (index_dir / "CURRENT").read_text().strip()
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(gen.iterdir())}
+    return {str(p.relative_to(gen)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(gen.rglob("*")) if p.is_file()}
 
 
 def _table_counts(index_dir: Path) -> dict[str, int]:

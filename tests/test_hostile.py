@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 
 from conftest import SEEDS, SEED_IDS
@@ -275,12 +276,20 @@ def test_no_file_of_a_built_index_or_the_model_is_a_pickle(hostile_index):
 
     files = [p for p in hostile_index.rglob("*") if p.is_file()]
     gen = hostile_index / (hostile_index / "CURRENT").read_text().strip()
-    assert sorted(p.name for p in gen.iterdir()) == ["manifest.json", "meta.sqlite", "vectors.faiss"]
+    assert sorted(p.name for p in gen.iterdir()) == ["bm25", "manifest.json", "meta.sqlite", "vectors.faiss"]
     assert (gen / "meta.sqlite").read_bytes()[:16] == b"SQLite format 3\x00"
     json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
     assert (gen / "vectors.faiss").read_bytes()[:4] in (b"IxFI", b"IxF2", b"IHNf", b"IHNp")  # FAISS fourcc
+    # the BM25 arrays are .npy: plain numeric arrays, which numpy loads with pickling refused
+    arrays = sorted((gen / "bm25").glob("*.npy"))
+    assert len(arrays) == 3
+    for path in arrays:
+        assert np.load(path, allow_pickle=False).dtype.kind in "iuf", path
+    for path in sorted((gen / "bm25").glob("*.json")):
+        json.loads(path.read_text(encoding="utf-8"))
     model = ensure_bundled_model()
     files += [p for p in model.rglob("*") if p.is_file()]
-    assert not [p for p in files if p.suffix in (".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".npy")]
+    assert not [p for p in files if p.suffix in (".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib")]
+    assert not [p for p in files if p.suffix == ".npy" and p.parent != gen / "bm25"]
     pickled = [str(p) for p in files if p.name != ".build.lock" and _looks_pickled(p.read_bytes()[:2])]
     assert not pickled, pickled
