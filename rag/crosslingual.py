@@ -75,7 +75,8 @@ def _cognates(english: str, swedish: str) -> bool:
 
 #: Where the document words come from: the paragraphs the English question's meaning finds first, and
 #: how many of their words are looked at. Each new word costs one short encoder pass (~3–4 ms on two
-#: cores) before the cache knows it, so a first English question takes 150–500 ms instead of ~15 ms.
+#: cores) the first time; ``word_vectors`` keeps it on disk and the app embeds the index's words ahead
+#: (without that, a first English question took 150–500 ms instead of ~15 ms).
 #: Measured on the seed gold set: 5 paragraphs / 300 words and 4 / 200 both answer 4 of 10 English
 #: questions (3 / 150: 3 of 10), all unanswerable ones abstained, MRR 0.813 / 0.818 / 0.818.
 SOURCE_PARAGRAPHS = 4

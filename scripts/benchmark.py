@@ -797,7 +797,8 @@ def measure_profile(table: Table, engine, question: str) -> str:
     stages = [("embedding (embed_query)", embed),
               ("FAISS search (_dense)", cum("rag/retrieve.py", "_dense")),
               ("BM25 (LexicalIndex.scores)", cum("rag/lexical.py", "scores")),
-              ("rest of retrieval (fusion, filters)", search - embed - cum("rag/retrieve.py", "_dense")
+              # Engine.ask embeds the question once, before searching (English questions search twice)
+              ("rest of retrieval (fusion, filters)", search - cum("rag/retrieve.py", "_dense")
                - cum("rag/lexical.py", "scores")),
               ("citations (make_citation)", cum("rag/citations.py", "make_citation")),
               ("abstention (abstain.decide)", cum("rag/abstain.py", "decide")),
