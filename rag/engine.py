@@ -213,7 +213,8 @@ class Engine:
         decision = abstain.decide(query, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
                                   contexts=[document_context(retriever.reader.documents[c.doc_id])
-                                            for c in citations])
+                                            for c in citations],
+                                  crosslingual=translation is not None)
         if self.generator is not None and not decision.abstain:
             try:
                 answer = self.generator.answer(text, res.question, citations)

@@ -92,5 +92,17 @@ def test_english_answers_on_the_gold_set(engine):
             answered += 1
             citing += any(c.doc_id == g["doc_id"] and c.paragraph in g["paragraphs"] for c in a.citations)
     print(f"\nEnglish answerable: {answered}/{len(english)} answered, {citing} of them cite the gold paragraph")
-    assert answered >= 4
+    assert answered >= 6  # measured 7 of 10 (4 before English questions got their own cosine threshold)
     assert citing >= answered - 1
+
+
+def test_every_english_unanswerable_gold_question_abstains(engine):
+    """15 English questions the seeds cannot answer, 12 of them the Swedish unanswerables asked in English.
+
+    "What does school lunch cost per pupil in Huddinge's schools?" was answered before "per" stopped
+    counting as a word found in the sources ("lärare per barn").
+    """
+    english = [g for g in _gold() if g.get("lang") == "en" and not g["answerable"]]
+    assert len(english) >= 15
+    answered = [g["question"] for g in english if not engine.ask(g["question"]).abstained]
+    assert not answered, answered
