@@ -21,6 +21,15 @@ CITATION_META = ("doc_type", "author", "party", "role", "on_behalf_of", "body", 
                  "interpellant", "recipient", "source")
 
 
+def comparable(text: str | None) -> str:
+    """Text as two copies of it are compared: soft hyphens dropped, whitespace and case evened.
+
+    Used where "the same sentence" matters: a sentence several documents repeat is quoted once
+    (``extractive``), and a gold passage counts wherever the corpus repeats it (``evaluate``).
+    """
+    return " ".join((text or "").replace("\xad", "").split()).lower()
+
+
 def make_citation(reader: IndexReader, hit: Hit, n: int) -> Citation:
     doc = reader.documents[hit.doc_id]
     para = reader.paragraph(hit.doc_id, hit.number)

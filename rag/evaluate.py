@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .citations import comparable
 from .engine import Engine
 
 K = 5
@@ -71,19 +72,18 @@ def evaluate_swequad(engine: Engine, folder: str | Path, compounds: bool = True)
     questions = [json.loads(line) for line in (folder / "questions-train.jsonl").open(encoding="utf-8")]
     first: dict[str, str] = {}
     canonical = {d["id"]: first.setdefault(d["text"], d["id"]) for d in corpus}
-    norm = lambda s: " ".join((s or "").replace("\xad", "").split()).lower()  # noqa: E731
     retriever = engine.retriever
     vectors = retriever.encoder.encode_queries([q["question"] for q in questions])
     ranks: list[int | None] = []
     anywhere: list[int | None] = []  # the gold passage itself, also when another page repeats it verbatim
     for q, v in zip(questions, vectors):
         hits = retriever.search(q["question"], k=10, query_vector=v, compounds=compounds)
-        target, answer = canonical.get(q["context_id"]), norm(q["answer"])
-        gold = norm(q.get("gold_paragraph"))
+        target, answer = canonical.get(q["context_id"]), comparable(q["answer"])
+        gold = comparable(q.get("gold_paragraph"))
         rank = same = None
         for i, h in enumerate(hits):
             para = retriever.reader.paragraph(h.doc_id, h.number)
-            text = norm(para.text) if para else ""
+            text = comparable(para.text) if para else ""
             if not (para and answer in text):
                 continue
             if same is None and (canonical.get(h.doc_id) == target or (gold and (text in gold or gold in text))):

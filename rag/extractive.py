@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from index.sentences import sentence_spans
 
-from .citations import set_quote, source_label
+from .citations import comparable, set_quote, source_label
 from .answer_type import asked_type, states
 from .lexical import LexicalIndex, words
 from .types import Citation
@@ -77,7 +77,7 @@ def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citat
 
 
 def _same_text(s: ScoredSentence) -> str:
-    return " ".join(s.citation.text[s.span[0]:s.span[1]].replace("\xad", "").split()).lower()
+    return comparable(s.citation.text[s.span[0]:s.span[1]])
 
 
 def compose(question: str, lexical: LexicalIndex, citations: list[Citation]) -> tuple[str, list[Citation], int]:
