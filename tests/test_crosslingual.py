@@ -92,8 +92,21 @@ def test_english_answers_on_the_gold_set(engine):
             answered += 1
             citing += any(c.doc_id == g["doc_id"] and c.paragraph in g["paragraphs"] for c in a.citations)
     print(f"\nEnglish answerable: {answered}/{len(english)} answered, {citing} of them cite the gold paragraph")
-    assert answered >= 6  # measured 7 of 10 (4 before English questions got their own cosine threshold)
-    assert citing >= answered - 1
+    assert answered >= 5  # measured 6 of 10 (4 before English questions got their own cosine threshold)
+    assert citing == answered  # measured: every answered one cites its gold paragraph
+
+
+def test_one_source_word_does_not_translate_two_question_words(engine):
+    """"gang" and "members" both lay next to "group" (of "Group Violence Intervention"): a vague match,
+    which made "Does Huddinge help gang members …?" quote the GVI paragraph instead of abstaining."""
+    question = "Does Huddinge help gang members who want to leave crime behind?"
+    gvi = next(p.text for p in engine.reader.paragraphs_of(SEED_IDS[0]) if "Group Violence Intervention" in p.text)
+    t = crosslingual.translate(question, [gvi], engine.word_vectors)
+    targets = [t.matches[w][0] for w in ("gang", "members") if w in t.matches]
+    assert len(targets) == len(set(targets)), t.matches
+    answer = engine.ask(question)
+    assert answer.abstained or any((c.doc_id, c.paragraph) == (SEED_IDS[3], 23) for c in answer.citations)
+    assert "Group Violence Intervention" not in answer.answer
 
 
 def test_every_english_unanswerable_gold_question_abstains(engine):

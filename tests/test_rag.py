@@ -180,7 +180,7 @@ def test_gold_set_floors(engine):
     assert m["recall@3"] >= 0.90  # measured 0.935
     assert m["recall@5"] >= 0.94  # measured 0.968
     assert m["unanswerable_abstained"] >= 0.96  # measured 1.000 (26 of 26, 15 of them English)
-    assert m["answerable_answered"] >= 0.84  # measured 0.882 (English questions: 7 of 10)
+    assert m["answerable_answered"] >= 0.84  # measured 0.871 (English questions: 6 of 10)
 
 
 def test_bad_input_gives_a_message(engine):
