@@ -108,7 +108,7 @@ class Translation:
 
     question: str
     rewritten: str
-    matches: dict[str, list[str]]  # question word -> document words that mean it (best first)
+    matches: dict[str, str]  # question word -> the document word that means it
     missing: list[str]  # question content words without any match
 
 
@@ -155,24 +155,23 @@ def translate(question: str, texts: list[str], vectors: WordVectors) -> Translat
                 candidates.append(w)
     candidates = candidates[:MAX_CANDIDATE_WORDS]
     numbers = {w for t in texts for w in words(t) if w.isdigit()}
-    matches: dict[str, list[str]] = {}
+    matches: dict[str, str] = {}
     closeness: dict[str, float] = {}  # cosine of each word matched by meaning
     missing: list[str] = []
     to_embed = [w for w in content if w not in seen and not w.isdigit()]
     sims = vectors.get(to_embed) @ vectors.get(candidates).T if to_embed and candidates else None
     for w in content:
         if w in seen or w in numbers:
-            matches[w] = [w]  # a name, a number, a word both languages share
+            matches[w] = w  # a name, a number, a word both languages share
         elif sims is not None and not w.isdigit():
             row = sims[to_embed.index(w)]
             order = np.argsort(-row)
-            best = [candidates[j] for j in order[:2] if row[j] >= MIN_WORD_COSINE]
+            best = [j for j in order[:1] if row[j] >= MIN_WORD_COSINE]
             if not best:  # a cognate needs less: "cameras" ↔ "kameror" (0.884), "crime" ↔ "kriminella"
-                best = [candidates[j] for j in order[:10]
-                        if row[j] >= MIN_COGNATE_COSINE and _cognates(w, candidates[j])][:1]
+                best = [j for j in order[:10] if row[j] >= MIN_COGNATE_COSINE and _cognates(w, candidates[j])][:1]
             if best:
-                matches[w] = best
-                closeness[w] = float(row[candidates.index(best[0])])
+                matches[w] = candidates[best[0]]
+                closeness[w] = float(row[best[0]])
             else:
                 missing.append(w)
         else:
@@ -181,7 +180,7 @@ def translate(question: str, texts: list[str], vectors: WordVectors) -> Translat
     # Violence Intervention") is a vague match, not two translations; the closer one keeps it
     by_target: dict[str, list[str]] = {}
     for w in closeness:
-        by_target.setdefault(matches[w][0], []).append(w)
+        by_target.setdefault(matches[w], []).append(w)
     for target, sources in by_target.items():
         if len({_ENGLISH_STEMMER.stemWord(w) for w in sources}) > 1:
             for w in sorted(sources, key=lambda w: -closeness[w])[1:]:
@@ -192,7 +191,7 @@ def translate(question: str, texts: list[str], vectors: WordVectors) -> Translat
         if w in fixed:
             out.append(w)
         elif w in matches:
-            out.append(matches[w][0])
+            out.append(matches[w])
         elif w in content:
             out.append(w)  # unmatched: stays, and so counts as missing evidence
     rewritten = " ".join(dict.fromkeys(out)) if out else question

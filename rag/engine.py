@@ -295,7 +295,7 @@ def abstention(question: str, citations: list[Citation]) -> Answer:
 
 def _translation_notice(t: crosslingual.Translation) -> str:
     """Says how an English question was matched, so a reader can judge the quotes chosen for it."""
-    pairs = [f"{w} → {sv[0]}" for w, sv in t.matches.items() if sv[0] != w][:8]
+    pairs = [f"{w} → {sv}" for w, sv in t.matches.items() if sv != w][:8]
     return ("Frågan är på engelska; svaret citerar svenska källor." +
             (f" Ord som söktes: {', '.join(pairs)}." if pairs else ""))
 
