@@ -56,6 +56,7 @@ class BuildSummary:
     peak_rss_mb: float = 0.0
     index_type: str = ""
     model: str = ""
+    encoder_backend: str = ""
 
     def lines(self) -> list[str]:
         """The closing summary a person reads after a build."""
@@ -65,7 +66,8 @@ class BuildSummary:
             f"Documents: {self.documents} ({len(self.new)} new, {len(self.changed)} changed, "
             f"{self.unchanged} unchanged, {len(self.removed)} removed)",
             f"Paragraphs: {self.paragraphs}  Chunks: {self.chunks}  Embedded now: {self.embedded_chunks}",
-            f"Time: {self.seconds:.1f} s (embedding {self.embed_seconds:.1f} s, {rate:.1f} chunks/s; "
+            f"Time: {self.seconds:.1f} s (embedding {self.embed_seconds:.1f} s, "
+            f"{rate:.1f} chunks/s by {self.encoder_backend}; "
             f"{self.paragraphs / self.seconds if self.seconds else 0:.0f} paragraphs/s overall)  "
             f"Peak memory: {self.peak_rss_mb:.0f} MB",
         ]
@@ -126,7 +128,7 @@ def read_documents(paths: list[Path]) -> tuple[list[ParsedDocument], list[Skippe
 def build_index(paths: list[Path], index_dir: Path | None = None, model: str | None = None,
                 progress: Progress | None = None, show_progress: bool = True) -> BuildSummary:
     """Build or update the index at ``index_dir`` so that it holds exactly the documents under ``paths``."""
-    from .embedder import load_encoder  # torch is imported only when a build really runs
+    from .embedder import load_passage_encoder  # a model is loaded only when a build really runs
 
     started = time.perf_counter()
     index_dir = settings.index_dir(index_dir)
@@ -143,10 +145,11 @@ def build_index(paths: list[Path], index_dir: Path | None = None, model: str | N
         lock.acquire()
     try:
         report(0.0, "Läser dokument ...")
-        encoder = load_encoder(model)
+        encoder = load_passage_encoder(model)
         chunk_settings = ChunkSettings(max_tokens=encoder.max_tokens)
         parsed, skipped = read_documents([Path(p) for p in paths])
-        summary = BuildSummary(str(index_dir), skipped=skipped, model=encoder.model_id)
+        summary = BuildSummary(str(index_dir), skipped=skipped, model=encoder.model_id,
+                               encoder_backend=encoder.backend)
 
         previous = _reusable_previous(index_dir, encoder.model_id, encoder.dim, chunk_settings)
         old_hashes: dict[str, str] = previous.manifest.get("documents", {}) if previous else {}
@@ -186,6 +189,7 @@ def build_index(paths: list[Path], index_dir: Path | None = None, model: str | N
         manifest = {
             "model": encoder.model_id,
             "dim": encoder.dim,
+            "passage_encoder": encoder.backend,  # informative: every backend gives the same vectors (±1e-5)
             "chunking": chunk_settings.as_dict(),
             "parser_version": PARSER_VERSION,
             "documents": {p.document.doc_id: p.document.content_hash for p in parsed},

@@ -24,7 +24,8 @@ import numpy as np
 from . import settings
 from .model_convert import PASSAGE_PROMPT, QUERY_PROMPT, ModelNotAvailable, ensure_bundled_model
 
-__all__ = ["Encoder", "ModelNotAvailable", "load_encoder", "load_query_encoder", "QueryEncoder", "clear_cache"]
+__all__ = ["Encoder", "ModelNotAvailable", "load_encoder", "load_query_encoder", "QueryEncoder",
+           "load_passage_encoder", "PassageEncoder", "clear_cache"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Encoder:
     query_prompt: str
     passage_prompt: str
     model: Any  # sentence_transformers.SentenceTransformer
+    counter: Any  # tokenizers.Tokenizer: the model's, without truncation (count_tokens); None if slow
     backend: str = "torch"
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
@@ -64,12 +66,17 @@ class Encoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
-        """Tokens the model sees for this passage, prompt and special tokens included."""
-        tok = self.model.tokenizer
-        backend = getattr(tok, "backend_tokenizer", None)
-        if backend is not None:  # the Rust tokenizer: faster, and no "longer than 512" warnings
-            return len(backend.encode(self.passage_prompt + text, add_special_tokens=True).ids)
-        return len(tok(self.passage_prompt + text, add_special_tokens=True, truncation=False)["input_ids"])
+        """Tokens the model sees for this passage, prompt and special tokens included, never truncated.
+
+        Not the model's own tokenizer: once the model has encoded anything, its Rust
+        backend keeps truncation at 512 on, and a 516-token paragraph then counted as
+        512 and was not split, i.e. its end was never embedded, depending on what the
+        process had done before. ``counter`` is an untruncated copy made at load.
+        """
+        if self.counter is None:  # a model without a Rust tokenizer: the slow one, told not to truncate
+            return len(self.model.tokenizer(self.passage_prompt + text, add_special_tokens=True,
+                                            truncation=False)["input_ids"])
+        return len(self.counter.encode(self.passage_prompt + text, add_special_tokens=True).ids)
 
 
 _cache: dict[str, Encoder] = {}
@@ -125,6 +132,50 @@ def load_query_encoder(model: str | None = None) -> QueryEncoder:
         return encoder
 
 
+class PassageEncoder(Protocol):
+    """What a build needs from an encoder; both ``Encoder`` and ``OpenVinoPassageEncoder`` are one."""
+
+    model_id: str
+    dim: int
+    max_tokens: int
+    backend: str
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+_passage_cache: dict[tuple[str, str | None], PassageEncoder] = {}
+
+
+def load_passage_encoder(model: str | None = None) -> PassageEncoder:
+    """The encoder for a build: OpenVINO for the bundled model, torch otherwise.
+
+    OpenVINO runs the same ONNX export as the question side, 2.7x faster than torch
+    here (``openvino_encoder``). ``KALLKOLL_PASSAGE_BACKEND=torch`` keeps the torch path,
+    and any failure of the OpenVINO path falls back to it with a warning: a build is
+    never lost to the faster path. Another model than the bundled one always uses torch.
+    """
+    name = settings.model_name(model)
+    if settings.passage_backend() == "torch" or name != settings.DEFAULT_MODEL:
+        return load_encoder(name)
+    key = (name, settings.passage_precision())
+    with _query_lock:
+        if key in _passage_cache:
+            return _passage_cache[key]
+        model_dir = ensure_bundled_model()  # a missing model is an error for both paths: not caught
+        try:
+            from . import openvino_encoder
+
+            encoder: PassageEncoder = openvino_encoder.load(name, model_dir, lambda: _export_source(name),
+                                                            precision=key[1])
+        except Exception as exc:
+            log.warning("OpenVINO passage encoder unavailable (%s: %s); using torch", type(exc).__name__, exc)
+            encoder = load_encoder(name)
+        _passage_cache[key] = encoder
+        return encoder
+
+
 def _export_source(name: str) -> Encoder:
     """The torch encoder for a one-off export, not kept: the process then runs without it."""
     encoder = load_encoder(name)
@@ -138,6 +189,7 @@ def clear_cache() -> None:
         _cache.clear()
     with _query_lock:
         _query_cache.clear()
+        _passage_cache.clear()
 
 
 def _load(name: str) -> Encoder:
@@ -166,7 +218,20 @@ def _load(name: str) -> Encoder:
     query_prompt, passage_prompt = _prompts(name, model)
     dim = int(model.get_embedding_dimension())
     return Encoder(model_id=name, dim=dim, max_tokens=int(model.max_seq_length or 512),
-                   query_prompt=query_prompt, passage_prompt=passage_prompt, model=model)
+                   query_prompt=query_prompt, passage_prompt=passage_prompt, model=model,
+                   counter=_untruncated(model.tokenizer))
+
+
+def _untruncated(tokenizer: Any) -> Any | None:
+    from tokenizers import Tokenizer
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return None
+    counter = Tokenizer.from_str(backend.to_str())
+    counter.no_truncation()
+    counter.no_padding()
+    return counter
 
 
 def _resolve_local(name: str) -> str:

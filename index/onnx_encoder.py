@@ -6,8 +6,9 @@ first imports torch, transformers and sentence-transformers (about 4.7 s of a
 of a warm query. ONNX Runtime imports in ~0.2 s and embeds a question in about
 half the time, and the app no longer holds torch in memory just to answer.
 
-What must not change: the vectors. Passages are still embedded by torch at build
-time, so the question side reproduces exactly what sentence-transformers does
+What must not change: the vectors. Passages were embedded by torch (now by
+OpenVINO from this same export, ``openvino_encoder``, cosine ≥ 0.9999 to torch),
+so the question side reproduces exactly what sentence-transformers does
 for e5 — the same ``tokenizer.json`` (truncated at the model's 512 tokens), the
 same weights (exported fp32, not quantized), mean pooling over the attention
 mask, L2 normalisation. Measured against torch on the gold questions: identical
@@ -29,7 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
@@ -49,6 +50,7 @@ MARKER_FILE = "kallkoll-onnx.json"
 SOURCE_MARKER = "kallkoll-conversion.json"
 OPSET = 17
 _LOCK_TIMEOUT_S = 900
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -67,19 +69,57 @@ class OnnxQueryEncoder:
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self.tokenizer.encode_batch([self.query_prompt + t for t in texts])
-        width = max(len(e.ids) for e in encodings)
-        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = 1
+        ids, mask = pad_batch(self.tokenizer.encode_batch([self.query_prompt + t for t in texts]), self.pad_id)
         hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-        # sentence-transformers' mean Pooling, then its Normalize module
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return np.ascontiguousarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
+        return mean_pool(hidden, mask)
+
+
+def pad_batch(encodings: list[Any], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask padded to the longest encoding, as the exported graph takes them."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.full((len(encodings), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, enc in enumerate(encodings):
+        ids[row, : len(enc.ids)] = enc.ids
+        mask[row, : len(enc.ids)] = 1
+    return ids, mask
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """sentence-transformers' mean Pooling, then its Normalize module: the graph ends at the hidden states."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return np.ascontiguousarray(pooled / np.clip(norms, 1e-12, None), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What both runtimes of the export need to know about the converted model."""
+
+    dim: int
+    max_tokens: int
+    pad_id: int
+
+
+def model_facts(model_dir: Path) -> ModelFacts:
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    st_config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    return ModelFacts(dim=int(config["hidden_size"]), max_tokens=int(st_config.get("max_seq_length") or 512),
+                      pad_id=int(config.get("pad_token_id", 1)))
+
+
+def load_tokenizer(model_dir: Path, truncate_at: int | None) -> Any:
+    """sentence-transformers' own ``tokenizer.json``; truncated like it at the model's window, or not at all."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    if truncate_at:
+        tok.enable_truncation(truncate_at)
+    else:
+        tok.no_truncation()
+    tok.no_padding()
+    return tok
 
 
 def onnx_dir(model_dir: Path) -> Path:
@@ -176,36 +216,34 @@ def _torch_export(torch_encoder: Any, target: Path) -> None:
     whole.unlink()
 
 
-def load(model_id: str, model_dir: Path, torch_loader: Callable[[], Any]) -> OnnxQueryEncoder:
-    """The ONNX question encoder for a converted model folder, exporting it first if needed.
+def open_export(model_dir: Path, torch_loader: Callable[[], Any], open_graph: Callable[[Path], T]) -> T:
+    """``open_graph`` on the current export, exporting first if needed.
 
     ``torch_loader`` gives the torch encoder, called only when an export is needed
     (first use, or a damaged export, which is redone once before giving up).
     """
-    import onnxruntime as ort  # ImportError → the caller falls back to torch
-    from tokenizers import Tokenizer
-
-    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    st_config = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
-    max_tokens = int(st_config.get("max_seq_length") or 512)
-    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    tokenizer.enable_truncation(max_tokens)
-    tokenizer.no_padding()
-
     for attempt in (1, 2):
         if not is_current(model_dir):
             export(torch_loader(), model_dir)
         try:
-            session = _session(ort, onnx_dir(model_dir) / ONNX_FILE)
-            break
+            return open_graph(onnx_dir(model_dir) / ONNX_FILE)
         except Exception as exc:  # a truncated or foreign file: redo the export once
             if attempt == 2:
                 raise
-            log.warning("The ONNX question encoder could not be loaded (%s); exporting it again", exc)
+            log.warning("The ONNX export could not be loaded (%s); exporting it again", exc)
             shutil.rmtree(onnx_dir(model_dir), ignore_errors=True)
-    return OnnxQueryEncoder(model_id=model_id, dim=int(config["hidden_size"]), max_tokens=max_tokens,
-                            query_prompt=QUERY_PROMPT, session=session, tokenizer=tokenizer,
-                            pad_id=int(config.get("pad_token_id", 1)))
+    raise AssertionError("unreachable")
+
+
+def load(model_id: str, model_dir: Path, torch_loader: Callable[[], Any]) -> OnnxQueryEncoder:
+    """The ONNX question encoder for a converted model folder, exporting it first if needed."""
+    import onnxruntime as ort  # ImportError → the caller falls back to torch
+
+    facts = model_facts(model_dir)
+    session = open_export(model_dir, torch_loader, lambda path: _session(ort, path))
+    return OnnxQueryEncoder(model_id=model_id, dim=facts.dim, max_tokens=facts.max_tokens,
+                            query_prompt=QUERY_PROMPT, session=session,
+                            tokenizer=load_tokenizer(model_dir, facts.max_tokens), pad_id=facts.pad_id)
 
 
 def _session(ort: Any, path: Path) -> Any:

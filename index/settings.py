@@ -50,3 +50,20 @@ def query_backend() -> str:
     """``KALLKOLL_QUERY_BACKEND``; anything unknown means the default, ``onnx``."""
     value = os.environ.get("KALLKOLL_QUERY_BACKEND", "").strip().lower()
     return value if value in QUERY_BACKENDS else "onnx"
+
+
+#: How passages are embedded at build time: ``openvino`` (default; the ONNX export compiled by
+#: OpenVINO, bf16 where the CPU has it natively) or ``torch``.
+PASSAGE_BACKENDS = ("openvino", "torch")
+
+
+def passage_backend() -> str:
+    """``KALLKOLL_PASSAGE_BACKEND``; anything unknown means the default, ``openvino``."""
+    value = os.environ.get("KALLKOLL_PASSAGE_BACKEND", "").strip().lower()
+    return value if value in PASSAGE_BACKENDS else "openvino"
+
+
+def passage_precision() -> str | None:
+    """``KALLKOLL_PASSAGE_PRECISION`` (``bf16`` or ``f32``); unset: bf16 where the CPU computes it natively."""
+    value = os.environ.get("KALLKOLL_PASSAGE_PRECISION", "").strip().lower()
+    return value if value in ("bf16", "f32") else None

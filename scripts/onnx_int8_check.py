@@ -16,6 +16,7 @@ Measured 2026-11-25: int8 recall@1/3/5 0.714/0.834/0.893, MRR 0.790, build 92 s,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import replace
@@ -83,6 +84,7 @@ def main() -> int:
         embedder._cache[settings.DEFAULT_MODEL] = encoder
     with embedder._query_lock:
         embedder._query_cache[settings.DEFAULT_MODEL] = encoder
+    os.environ["KALLKOLL_PASSAGE_BACKEND"] = "torch"  # builds take load_encoder's (int8) encoder, not OpenVINO
     index_dir = args.work / "swequad-index"
     started = time.perf_counter()
     build_index([SWEQUAD / "corpus.jsonl"], index_dir, show_progress=False)

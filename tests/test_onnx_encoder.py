@@ -1,6 +1,6 @@
 """The ONNX question encoder must give torch's vectors, rankings and answers, only sooner.
 
-Passages are embedded by torch at build time; if the question side drifted, every
+Passages are embedded like torch at build time; if the question side drifted, every
 index would silently search with the wrong vectors. So: same token ids, cosine
 ≥ 0.99999 on real questions (seed gold set, Swedish and English, plus SweQUAD-MC),
 identical top-5 on the seed index, and the fallbacks (torch selected, ONNX Runtime
