@@ -163,6 +163,12 @@ def remove_stale_generations(index_dir: Path) -> None:
             shutil.rmtree(child, ignore_errors=True)
 
 
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation's folder, or None when no build has finished there."""
+    name = _current_name(index_dir)
+    return index_dir / name if name else None
+
+
 def _current_name(index_dir: Path) -> str | None:
     try:
         return (index_dir / "CURRENT").read_text().strip() or None

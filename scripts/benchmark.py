@@ -222,10 +222,6 @@ def du_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file()) / 2**20
 
 
-def generation_dir(index_dir: Path) -> Path:
-    return index_dir / (index_dir / "CURRENT").read_text().strip()
-
-
 # ---------------------------------------------------------------- child processes
 
 @dataclass
@@ -752,7 +748,9 @@ def measure_scale(table: Table, index_dir: Path, query_vectors, chunks: int, par
 
     table.add(s, "exact search p50/p95/p99 (ms)", fmt_pct(latency(exact)), "one question, k=100 (as retrieval)")
     table.add(s, "HNSW search p50/p95/p99 (ms)", fmt_pct(latency(hnsw)), "one question, k=100")
-    gen = generation_dir(index_dir)
+    from index.store import current_generation
+
+    gen = current_generation(index_dir)
     with tempfile.TemporaryDirectory() as tmp:
         hnsw_file = Path(tmp) / "hnsw.faiss"
         faiss.write_index(hnsw, str(hnsw_file))

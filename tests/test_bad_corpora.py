@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from index.store import current_generation
+
 pytestmark = pytest.mark.model
 
 LATIN = ("Kommunfullmäktige i Järfälla beslutade att öka antalet fritidsgårdar i Skärholmen.\n\n"
@@ -176,7 +178,7 @@ def test_utf16_with_bom_is_read(bad_engine):
 def test_hostile_ids_and_file_names_are_just_data(bad_build, bad_engine):
     """A file named like SQL and a JSONL id like a path are stored verbatim and write nothing elsewhere."""
     corpus, index_dir, _ = bad_build
-    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+    gen = current_generation(index_dir)
     con = sqlite3.connect(f"file:{gen / 'meta.sqlite'}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}

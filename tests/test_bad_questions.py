@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEED_IDS
+from index.store import current_generation
 
 pytestmark = pytest.mark.model
 
@@ -46,7 +47,7 @@ def index_fingerprint(seed_index):
 
 
 def _fingerprint(index_dir: Path) -> dict[str, str]:
-    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+    gen = current_generation(index_dir)
     return {str(p.relative_to(gen)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(gen.rglob("*")) if p.is_file()}
 
@@ -54,7 +55,7 @@ def _fingerprint(index_dir: Path) -> dict[str, str]:
 def _table_counts(index_dir: Path) -> dict[str, int]:
     import sqlite3
 
-    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
+    gen = current_generation(index_dir)
     con = sqlite3.connect(f"file:{gen / 'meta.sqlite'}?mode=ro", uri=True)
     try:
         return {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]

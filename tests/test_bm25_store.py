@@ -18,14 +18,12 @@ import pytest
 
 from conftest import REPO
 from index import bm25_store
+from index.store import current_generation
 
 pytestmark = pytest.mark.model
 
 CAMERAS = "Hur många trygghetskameror ska Huddinge sätta upp?"
 
-
-def _gen(index_dir: Path) -> Path:
-    return index_dir / (index_dir / "CURRENT").read_text().strip()
 
 
 def _gold_questions() -> list[str]:
@@ -34,9 +32,9 @@ def _gold_questions() -> list[str]:
 
 
 def test_build_stores_bm25_over_every_paragraph(seed_index):
-    folder = _gen(seed_index) / bm25_store.FOLDER
+    folder = current_generation(seed_index) / bm25_store.FOLDER
     stamp = json.loads((folder / "stamp.json").read_text())
-    manifest = json.loads((_gen(seed_index) / "manifest.json").read_text())
+    manifest = json.loads((current_generation(seed_index) / "manifest.json").read_text())
     assert stamp == {**bm25_store.stamp(), "texts": manifest["paragraphs"]}
     for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"):
         assert (folder / name).read_bytes().startswith(b"\x93NUMPY")  # plain arrays, loaded without pickle
@@ -47,7 +45,7 @@ def test_engine_memory_maps_the_stored_index(seed_index):
 
     lexical = Engine(seed_index).retriever.lexical
     assert isinstance(lexical._bm25.scores["data"], np.memmap)
-    assert lexical.size == json.loads((_gen(seed_index) / "manifest.json").read_text())["paragraphs"]
+    assert lexical.size == json.loads((current_generation(seed_index) / "manifest.json").read_text())["paragraphs"]
 
 
 def test_stored_index_scores_like_an_in_memory_build(seed_index):
@@ -99,7 +97,7 @@ def test_untrustworthy_stored_index_is_rebuilt_in_memory(seed_index_copy, damage
     from rag.engine import Engine
 
     before = Engine(seed_index_copy).ask(CAMERAS)
-    damage(_gen(seed_index_copy))
+    damage(current_generation(seed_index_copy))
     with caplog.at_level(logging.INFO, logger="index.bm25_store"):
         engine = Engine(seed_index_copy)
     assert not isinstance(engine.retriever.lexical._bm25.scores["data"], np.memmap)  # built in memory

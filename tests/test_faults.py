@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SEED_IDS
+from index.store import current_generation
 
 pytestmark = pytest.mark.model
 
@@ -28,12 +29,9 @@ CAMERAS = "Hur många trygghetskameror ska Huddinge sätta upp?"
 HINT = "python -m index build"
 
 
-def _gen(index_dir: Path) -> Path:
-    return index_dir / (index_dir / "CURRENT").read_text().strip()
-
 
 def _sql(index_dir: Path, statement: str) -> None:
-    con = sqlite3.connect(_gen(index_dir) / "meta.sqlite")
+    con = sqlite3.connect(current_generation(index_dir) / "meta.sqlite")
     con.execute(statement)
     con.commit()
     con.close()
@@ -45,7 +43,7 @@ def _truncate(path: Path) -> None:
 
 
 def _edit_manifest(index_dir: Path, **changes) -> None:
-    path = _gen(index_dir) / "manifest.json"
+    path = current_generation(index_dir) / "manifest.json"
     path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
 
 
@@ -56,17 +54,17 @@ DAMAGES = {
                   "IndexMissing", "No index in"),
     "current-points-nowhere": (lambda d: (d / "CURRENT").write_text("gen-does-not-exist"),
                                "IndexCorrupt", "missing or unreadable"),
-    "truncated-vectors": (lambda d: _truncate(_gen(d) / "vectors.faiss"), "IndexCorrupt", "vector file"),
-    "deleted-vectors": (lambda d: (_gen(d) / "vectors.faiss").unlink(), "IndexCorrupt", "vector file"),
-    "deleted-sqlite": (lambda d: (_gen(d) / "meta.sqlite").unlink(), "IndexCorrupt", "metadata"),
-    "garbage-sqlite": (lambda d: (_gen(d) / "meta.sqlite").write_bytes(b"not a database" * 100),
+    "truncated-vectors": (lambda d: _truncate(current_generation(d) / "vectors.faiss"), "IndexCorrupt", "vector file"),
+    "deleted-vectors": (lambda d: (current_generation(d) / "vectors.faiss").unlink(), "IndexCorrupt", "vector file"),
+    "deleted-sqlite": (lambda d: (current_generation(d) / "meta.sqlite").unlink(), "IndexCorrupt", "metadata"),
+    "garbage-sqlite": (lambda d: (current_generation(d) / "meta.sqlite").write_bytes(b"not a database" * 100),
                        "IndexCorrupt", "metadata"),
     "chunk-rows-deleted": (lambda d: _sql(d, "DELETE FROM chunks WHERE row >= 70"), "IndexCorrupt", "out of sync"),
     "document-row-deleted": (lambda d: _sql(d, f"DELETE FROM documents WHERE doc_id = '{SEED_IDS[3]}'"),
                              "IndexCorrupt", "out of sync"),
     "paragraph-rows-deleted": (lambda d: _sql(d, f"DELETE FROM paragraphs WHERE doc_id = '{SEED_IDS[3]}'"),
                                "IndexCorrupt", "out of sync"),
-    "garbage-manifest": (lambda d: (_gen(d) / "manifest.json").write_text("{not json"),
+    "garbage-manifest": (lambda d: (current_generation(d) / "manifest.json").write_text("{not json"),
                          "IndexCorrupt", "manifest"),
     "future-format": (lambda d: _edit_manifest(d, format_version=99), "IndexCorrupt", "has format 99"),
     "other-model": (lambda d: _edit_manifest(d, model="sentence-transformers/all-MiniLM-L6-v2", dim=384),

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import SEEDS, SEED_IDS
+from index.store import current_generation
 
 pytestmark = pytest.mark.model
 
@@ -275,7 +276,7 @@ def test_no_file_of_a_built_index_or_the_model_is_a_pickle(hostile_index):
     from index.model_convert import ensure_bundled_model
 
     files = [p for p in hostile_index.rglob("*") if p.is_file()]
-    gen = hostile_index / (hostile_index / "CURRENT").read_text().strip()
+    gen = current_generation(hostile_index)
     assert sorted(p.name for p in gen.iterdir()) == ["bm25", "manifest.json", "meta.sqlite", "vectors.faiss"]
     assert (gen / "meta.sqlite").read_bytes()[:16] == b"SQLite format 3\x00"
     json.loads((gen / "manifest.json").read_text(encoding="utf-8"))

@@ -19,6 +19,7 @@ import pytest
 from conftest import REPO
 from index import embedder, model_convert, openvino_encoder, settings
 from index.embedder import load_passage_encoder
+from index.store import current_generation
 
 pytestmark = pytest.mark.model
 
@@ -89,7 +90,7 @@ def test_seed_build_uses_openvino_and_says_so(seed_index_build):
     index_dir, summary = seed_index_build
     assert summary.encoder_backend.startswith("openvino")
     assert f"by {summary.encoder_backend}" in "\n".join(summary.lines())
-    manifest = json.loads((index_dir / (index_dir / "CURRENT").read_text().strip() / "manifest.json").read_text())
+    manifest = json.loads((current_generation(index_dir) / "manifest.json").read_text())
     assert manifest["passage_encoder"] == summary.encoder_backend
 
 

