@@ -73,6 +73,7 @@ class Engine:
         self.word_vectors = WordVectors(self.retriever.encoder, word_store_path(settings.cache_dir(), self.model))
         self._asking = 0  # questions being answered now: a word prefetch waits for them
         self._warmer: threading.Thread | None = None
+        self._warm_stop = threading.Event()  # set when a newer warm-up (after a reload) replaces this one
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -96,6 +97,8 @@ class Engine:
         and model: the vectors are kept on disk. The thread pauses while questions run.
         """
         reader = self.retriever.reader
+        self._warm_stop.set()  # a warm-up still running for the previous index stops: its words are stale
+        stop = self._warm_stop = threading.Event()
 
         def run() -> None:
             started = time.perf_counter()
@@ -103,7 +106,7 @@ class Engine:
                 texts = (p.text for p in reader.iter_paragraphs())
                 details = (f"{d.title}\n{document_context(d)}" for d in reader.documents.values())
                 vocabulary = crosslingual.vocabulary(itertools.chain(details, texts))
-                embedded = self.word_vectors.prefetch(vocabulary, should_pause=lambda: self._asking > 0)
+                embedded = self.word_vectors.prefetch(vocabulary, should_pause=lambda: self._asking > 0, stop=stop)
                 log.info("word vectors ready: %d words (%d embedded now) in %.1f s", len(vocabulary), embedded,
                          time.perf_counter() - started)
             except Exception as exc:  # only a speed-up: a failure must not touch the questions

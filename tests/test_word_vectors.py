@@ -118,3 +118,20 @@ def test_after_warm_up_an_english_question_embeds_only_its_own_words(seed_index)
     assert any(c.doc_id == SEED_IDS[3] and c.paragraph == 7 for c in answer.citations)
     own = set(crosslingual.words(question))
     assert set(counting.texts) <= own, counting.texts  # no source word embedded on the spot
+
+
+def test_a_new_warm_up_stops_the_one_for_the_previous_index(seed_index):
+    """After an upload the app warms up again; the first warm-up's words are stale and it must end."""
+    from rag.engine import Engine
+
+    engine = Engine(seed_index)
+    engine._asking = 1  # a question "runs": both warm-ups pause before their first batch
+    first = engine.warm_word_vectors()
+    time.sleep(0.2)
+    second = engine.warm_word_vectors()
+    first.join(timeout=5)
+    assert not first.is_alive(), "the replaced warm-up still runs beside the new one"
+    assert second.is_alive()  # still waiting for the question
+    engine._asking = 0
+    second.join(timeout=60)
+    assert not second.is_alive() and len(engine.word_vectors) > 800
