@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from .chunking import ChunkSettings, chunk_document
 from .loaders import LoadedText, load_paths
 from .metadata import extract_metadata
 from .paragraphs import split_paragraphs
+from .resources import peak_rss_mb
 from .store import IndexError_, IndexReader, open_index, read_manifest, write_generation
 from .types import Chunk, Document, Paragraph, SkippedFile
 
@@ -206,7 +206,7 @@ def build_index(paths: list[Path], index_dir: Path | None = None, model: str | N
         summary.paragraphs = sum(len(p.paragraphs) for p in parsed)
         summary.chunks = len(all_chunks)
         summary.seconds = time.perf_counter() - started
-        summary.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        summary.peak_rss_mb = peak_rss_mb()
         final["build_seconds"] = round(summary.seconds, 2)
         (gen / "manifest.json").write_text(json.dumps(final, ensure_ascii=False, indent=1))
         report(1.0, "Klart")
