@@ -99,3 +99,15 @@ def swequad_dir() -> Path:
     if not (SWEQUAD_DIR / "corpus.jsonl").is_file():
         pytest.skip(f"SweQUAD-MC corpus not found in {SWEQUAD_DIR}")
     return SWEQUAD_DIR
+
+
+def assert_vectors_match(ours, reference, min_cosine: float, label: str):
+    """Another encoder's vectors against torch's, row by row: same shape, unit length, close cosine."""
+    import numpy as np
+
+    cosines = (ours * reference).sum(axis=1)
+    print(f"\n{label} vs torch over {len(ours)} texts: min cosine {cosines.min():.7f}")
+    assert ours.shape == reference.shape == (len(reference), 384)
+    assert cosines.min() >= min_cosine
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    return cosines
