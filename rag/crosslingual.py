@@ -166,12 +166,13 @@ def translate(question: str, texts: list[str], vectors: WordVectors) -> Translat
         elif sims is not None and not w.isdigit():
             row = sims[to_embed.index(w)]
             order = np.argsort(-row)
-            best = [j for j in order[:1] if row[j] >= MIN_WORD_COSINE]
-            if not best:  # a cognate needs less: "cameras" ↔ "kameror" (0.884), "crime" ↔ "kriminella"
-                best = [j for j in order[:10] if row[j] >= MIN_COGNATE_COSINE and _cognates(w, candidates[j])][:1]
-            if best:
-                matches[w] = candidates[best[0]]
-                closeness[w] = float(row[best[0]])
+            best: int | None = int(order[0]) if row[order[0]] >= MIN_WORD_COSINE else None
+            if best is None:  # a cognate needs less: "cameras" ↔ "kameror" (0.884), "crime" ↔ "kriminella"
+                best = next((int(j) for j in order[:10]
+                             if row[j] >= MIN_COGNATE_COSINE and _cognates(w, candidates[j])), None)
+            if best is not None:
+                matches[w] = candidates[best]
+                closeness[w] = float(row[best])
             else:
                 missing.append(w)
         else:
