@@ -19,6 +19,8 @@ _NUMBER_Q = re.compile(r"\b(hur\s+många|hur\s+mycket|hur\s+stor[at]?|hur\s+lån
 _TIME_Q = re.compile(r"^(när|vilket\s+(datum|år)|vilken\s+(dag|månad|tid)|what\s+date|when|which\s+year|"
                      r"in\s+what\s+year)\b|\b(vilket\s+datum|vilket\s+år|what\s+date|which\s+year)\b",
                      re.IGNORECASE)
+#: asks for a calendar date, not just "when" ("När kan tillståndet återkallas?" asks for a condition)
+_DATE_Q = re.compile(r"\b(vilket|vilka)\s+datum\b|\bdaterad\w*|\bwhat\s+date\b|\bdated\b", re.IGNORECASE)
 _NUMBER_WORDS = {"två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio", "elva", "tolv", "femton",
                  "tjugo", "trettio", "fyrtio", "femtio", "hundra", "tusen", "miljon", "miljoner", "miljard",
                  "miljarder", "dubbelt", "hälften", "procent", "halva", "tredjedel", "fjärdedel", "ett par"}
@@ -26,6 +28,7 @@ _QUANTITY = re.compile(r"\d")
 _YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
 _MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
            "oktober", "november", "december")
+_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b|\b\d{1,2}(:e|:a)?\s+(" + "|".join(_MONTHS) + r")\b", re.IGNORECASE)
 _TIME = re.compile(r"\b(19|20)\d\d\b|\d{4}-\d\d-\d\d|\b(" + "|".join(_MONTHS) +
                    r")\b|\b(måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag|våren|hösten|sommaren|"
                    r"vintern|nästa år|i år|i fjol|kvartal)\b", re.IGNORECASE)
@@ -65,7 +68,9 @@ _IDENTIFIER_BEFORE = {"ärende", "paragraf", "punkt", "nr", "nummer", "bilaga", 
 
 
 def asked_type(question: str) -> tuple[str, list[str]]:
-    """("number", focus words) | ("time", []) | ("party", []) | ("", [])."""
+    """("number", focus words) | ("date", []) | ("time", []) | ("party", []) | ("", [])."""
+    if _DATE_Q.search(question):
+        return "date", []
     if _TIME_Q.search(question.strip()):
         return "time", []
     m = _NUMBER_Q.search(question)
@@ -79,6 +84,8 @@ def asked_type(question: str) -> tuple[str, list[str]]:
 
 def states(kind: str, focus_stems: set[str], sentence: str, sentence_stems: set[str]) -> bool:
     """Whether ``sentence`` states a fact of the asked kind (about the focus, for quantities)."""
+    if kind == "date":
+        return bool(_DATE.search(sentence))
     if kind == "time":
         return bool(_TIME.search(sentence))
     if kind == "party":

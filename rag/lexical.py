@@ -15,7 +15,8 @@ import bm25s
 import numpy as np
 
 from index import bm25_store
-from index.analysis import Analyzer, words  # noqa: F401  (words: what the sentence scorers tokenise with)
+from index.sentences import sentence_spans
+from index.analysis import Analyzer, QueryTerms, words  # noqa: F401  (words: what the sentence scorers tokenise with)
 
 EXPANSION_WEIGHT = 0.5  # an expansion term counts half an exact term: measured on the gold sets
 #: a question word found only in the document's metadata counts this much toward coverage (measured on the
@@ -56,10 +57,29 @@ class LexicalIndex:
         "Vad vill Dronjak …?" the name says which document, not what the paragraph must say.
         """
         q = self.analyzer.query_terms(question)
+        context_stems = set(self.analyzer.terms(context)) if context else set()
+        return self._coverage(q, set(self.analyzer.terms(text)), context_stems)
+
+    def best_sentence_coverage(self, question: str, texts: list[str]) -> list[float]:
+        """Per text, the coverage of its best-covered single sentence.
+
+        Why: BM25 scores a paragraph as a bag of words, so a long paragraph that scatters
+        the question's words over five sentences can outrank the one sentence that says
+        what was asked. A question is usually a paraphrase of one sentence; how much of it
+        one sentence covers is the proximity signal BM25 lacks (measured in ``rag.retrieve``).
+        """
+        q = self.analyzer.query_terms(question)
+        out = []
+        for text in texts:
+            best = 0.0
+            for s, e in sentence_spans(text):
+                best = max(best, self._coverage(q, set(self.analyzer.terms(text[s:e])), set()))
+            out.append(best)
+        return out
+
+    def _coverage(self, q: QueryTerms, stems: set[str], context_stems: set[str]) -> float:
         if not q.exact:
             return 0.0
-        stems = set(self.analyzer.terms(text))
-        context_stems = set(self.analyzer.terms(context)) if context else set()
         expansions = set(q.expanded) & stems
         total = got = 0.0
         for s in q.exact:

@@ -9,6 +9,7 @@ between the two very different scales; its constants were tuned with
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -32,9 +33,14 @@ TYPE_CANDIDATES = 30  # only this many of the best candidates are looked at
 PERSON_DOCUMENTS = 3  # "Vem besvarade …?": the asked person is looked for in this many of the best documents
 PERSON_SHARE = 0.5  # a paragraph naming them starts from this share of its document's best score
 # "time" and "number" priors were measured too: +1 seed question, but SweQUAD-MC recall@5 -0.004/-0.006
-TYPE_PRIOR_KINDS = ("party",)
+# ("När …?" there mostly asks for a condition); a question that asks for a calendar date is answered by one
+TYPE_PRIOR_KINDS = ("party", "date")
 DENSE_CANDIDATES = 100  # chunks fetched from FAISS before fusion
 LEXICAL_CANDIDATES = 100  # paragraphs taken from BM25 before fusion
+#: the best fused candidates re-scored by how much of the question one of their sentences covers
+SENTENCE_POOL = 30
+#: bonus per unit of best-sentence coverage, in fused-score units (one rank step near the top is ~0.002)
+SENTENCE_WEIGHT = float(os.environ.get("KALLKOLL_SENTENCE_WEIGHT", 0.02))
 
 
 @dataclass
@@ -171,10 +177,28 @@ class HybridRetriever:
         if TYPE_PRIOR:
             self._type_prior(question, fused)
         # within one chunk, paragraphs share a dense rank: BM25 breaks the tie, then order
-        order = sorted(fused, key=lambda p: (-fused[p], -float(lex[p]), p))[:k]
+        order = sorted(fused, key=lambda p: (-fused[p], -float(lex[p]), p))[:max(k, SENTENCE_POOL)]
+        if SENTENCE_WEIGHT and use_lexical and order:
+            self._sentence_match(question, order, fused)
+            order.sort(key=lambda p: (-fused[p], -float(lex[p]), p))
+        order = order[:k]
         return [Hit(pos=p, doc_id=self.table.doc_ids[p], number=self.table.numbers[p], score=fused[p],
                     dense=float(dense_score.get(p, 0.0)), lexical=float(lex[p]),
                     dense_rank=dense_rank.get(p), lexical_rank=lex_rank.get(p)) for p in order]
+
+    def _sentence_match(self, question: str, order: list[int], fused: dict[int, float]) -> None:
+        """Lift candidates with one sentence that covers the question (``LexicalIndex.best_sentence_coverage``).
+
+        Measured with ``python -m rag eval`` (weight 0 -> 0.02; see the README for the
+        current figures): SweQUAD-MC recall@5 0.913 -> 0.925, MRR 0.817 -> 0.827; seed gold
+        recall@3 unchanged at 0.935. Rank fusion of the same signal did worse (its many ties).
+        """
+        texts = []
+        for pos in order:
+            para = self.reader.paragraph(self.table.doc_ids[pos], self.table.numbers[pos])
+            texts.append(para.text if para is not None else "")
+        for pos, cov in zip(order, self.lexical.best_sentence_coverage(question, texts)):
+            fused[pos] += SENTENCE_WEIGHT * cov
 
     def _type_prior(self, question: str, fused: dict[int, float]) -> None:
         """Lift candidates that can state the kind of fact asked: a person of the document, a party.
