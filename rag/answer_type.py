@@ -43,14 +43,19 @@ _ANSWERER_Q = re.compile(r"\b(besvarade|svarade|skrev|undertecknade|signerade|an
 _ASKER_Q = re.compile(r"\b(ställde|interpellerade|frågade|asked)\b", re.IGNORECASE)
 
 
+#: asks who signed, or for whom: "För vilket styre undertecknades svaret?" is answered by "För Mittenstyret,"
+_SIGNED_Q = re.compile(r"\b(undertecknade?s?|signerade?s?|skrevs?\s+under|signed)\b", re.IGNORECASE)
+
+
 def asks_for_person(question: str) -> str:
-    """Which person a question asks for: "author" (who answered/wrote), "asker", "any" or "".
+    """Which person a question asks for: "author" (who answered/wrote), "asker", "signer", "any" or "".
 
     "Vem besvarade …?" is answered by the signature, "Vem ställde …?" by the opening line
-    that names the interpellant.
+    that names the interpellant; "… undertecknades …?" without a "who" by the signature
+    block, which also names the group signed for ("För Mittenstyret,").
     """
     if not _PERSON_Q.search(question.strip()):
-        return ""
+        return "signer" if _SIGNED_Q.search(question) else ""
     if _ANSWERER_Q.search(question):
         return "author"
     if _ASKER_Q.search(question):

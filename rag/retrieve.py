@@ -223,7 +223,8 @@ class HybridRetriever:
             for doc_id in list(best)[:PERSON_DOCUMENTS]:
                 meta = self.reader.documents[doc_id].meta
                 names = ([meta.get("author", "")] if person != "asker" else []) + \
-                    (_names(meta.get("interpellant", "")) if person != "author" else [])
+                    (_names(meta.get("interpellant", "")) if person not in ("author", "signer") else []) + \
+                    ([f"För {meta['on_behalf_of']}"] if person == "signer" and meta.get("on_behalf_of") else [])
                 names = [n for n in names if n]
                 for para in self.reader.paragraphs_of(doc_id) if names else []:
                     if any(n in para.text for n in names):
