@@ -15,8 +15,8 @@ import bm25s
 import numpy as np
 
 from index import bm25_store
-from index.sentences import sentence_spans
 from index.analysis import Analyzer, QueryTerms, words  # noqa: F401  (words: what the sentence scorers tokenise with)
+from index.sentences import sentence_spans
 
 EXPANSION_WEIGHT = 0.5  # an expansion term counts half an exact term: measured on the gold sets
 #: a question word found only in the document's metadata counts this much toward coverage (measured on the

@@ -24,7 +24,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
-SWEQUAD_DIR = Path("/work/shared/eval/swequad-mc")
+#: shared/ lies beside the clone (CI lays a copy there); /work/shared is where a developer's machine has it
+SWEQUAD_DIR = next((p for p in (REPO.parent / "shared" / "eval" / "swequad-mc", Path("/work/shared/eval/swequad-mc"))
+                    if (p / "corpus.jsonl").is_file()), Path("/work/shared/eval/swequad-mc"))
 
 if str(REPO) not in sys.path:  # so `pytest` works as well as `python -m pytest`
     sys.path.insert(0, str(REPO))

@@ -153,6 +153,51 @@ def test_who_answered_finds_the_signature(engine):
     assert not a.abstained and "Daniel Dronjak" in a.answer
 
 
+def test_signature_question_without_who_finds_the_signature_block(engine):
+    """"För vilket styre undertecknades …?" is answered by "För Mittenstyret,", which shares no topic word."""
+    from rag.answer_type import asks_for_person
+
+    question = "För vilket styre undertecknades svaret på Bo Källströms interpellation?"
+    assert asks_for_person(question) == "signer"
+    hits = engine.retriever.search(question, k=3)
+    assert (SEED_IDS[0], 22) in {(h.doc_id, h.number) for h in hits}
+    assert engine.retriever.reader.paragraph(SEED_IDS[0], 22).text == "För Mittenstyret,"
+
+
+def test_date_question_finds_the_dated_letterhead(engine):
+    """"Vilket datum …?" asks for a calendar date; "När …?" often asks for a condition and gets no date prior."""
+    from rag.answer_type import asked_type, states
+
+    question = "Vilket datum är Socialdemokraternas protokollsanteckning om preventionsarbetet daterad?"
+    assert asked_type(question)[0] == "date"
+    assert asked_type("När kan tillståndet återkallas?")[0] == "time"
+    letterhead = engine.retriever.reader.paragraph(SEED_IDS[1], 1).text
+    assert "2021-05-05" in letterhead and states("date", set(), letterhead, set())
+    assert not states("date", set(), "Arbetet börjar i maj 2021.", set())  # a month is not a date
+    hits = engine.retriever.search(question, k=3)
+    assert (SEED_IDS[1], 1) in {(h.doc_id, h.number) for h in hits}
+
+
+def test_one_sentence_covering_the_question_lifts_its_paragraph(engine, monkeypatch):
+    """Best-sentence coverage: the paragraph whose one sentence names the asked volunteer efforts
+    comes first; BM25 and the dense rank alone put it third."""
+    import rag.retrieve as retrieve
+
+    question = "Vilka frivilliga trygghetsinsatser får stöd av kommunen enligt Dronjak?"
+    gold = (SEED_IDS[3], 25)  # "Kommunen stöttar de ideella krafter … nattvandrare, grannsamverkan …"
+    text = engine.retriever.reader.paragraph(*gold).text
+    lexical = engine.retriever.lexical
+    best = lexical.best_sentence_coverage(question, [text])[0]
+    from index.sentences import sentence_spans
+
+    assert best == max(lexical.coverage(question, text[s:e]) for s, e in sentence_spans(text))
+    with_sentences = [(h.doc_id, h.number) for h in engine.retriever.search(question, k=5)]
+    monkeypatch.setattr(retrieve, "SENTENCE_WEIGHT", 0.0)
+    without = [(h.doc_id, h.number) for h in engine.retriever.search(question, k=5)]
+    assert with_sentences.index(gold) < without.index(gold)
+    assert with_sentences.index(gold) <= 1
+
+
 @pytest.mark.parametrize("question, reason", [
     # Huddinge's figure ("tre utsatta områden på polisens lista") must not answer for Stockholm
     ("Hur många utsatta områden har Stockholm på polisens lista?", "place"),
@@ -177,8 +222,8 @@ def test_gold_set_floors(engine):
 
     m = evaluate_gold(engine, GOLD)
     print("seed gold:", m)
-    assert m["recall@3"] >= 0.90  # measured 0.935
-    assert m["recall@5"] >= 0.94  # measured 0.968
+    assert m["recall@3"] >= 0.94  # measured 0.957
+    assert m["recall@5"] >= 0.96  # measured 0.978
     assert m["unanswerable_abstained"] >= 0.96  # measured 1.000 (26 of 26, 15 of them English)
     assert m["answerable_answered"] >= 0.84  # measured 0.871 (English questions: 6 of 10)
 
@@ -313,8 +358,8 @@ def test_swequad_floors(tmp_path_factory):
     build_index([SWEQUAD_DIR / "corpus.jsonl"], index_dir, show_progress=False)
     m = evaluate_swequad(Engine(index_dir), SWEQUAD_DIR)
     print("swequad:", m)
-    assert m["recall@5"] >= 0.90  # measured 0.915
-    assert m["mrr"] >= 0.80  # measured 0.818
+    assert m["recall@5"] >= 0.92  # measured 0.929
+    assert m["mrr"] >= 0.82  # measured 0.833
 
 
 def test_a_sentence_repeated_in_several_documents_is_quoted_once(tmp_path):
