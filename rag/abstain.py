@@ -45,6 +45,11 @@ class Decision:
     reason: str
 
 
+def places_named(question: str, places: set[str] | None) -> set[str]:
+    """The municipalities of the index that a question names ("Stockholms" names Stockholm)."""
+    return {p for p in (places or ()) if p and re.search(rf"\b{re.escape(p)}\w*", question, re.IGNORECASE)}
+
+
 def decide(question: str, hits: list[Hit], texts: list[str], lexical: LexicalIndex,
            bodies: list[str] | None = None, places: set[str] | None = None,
            contexts: list[str] | None = None, crosslingual: bool = False) -> Decision:
@@ -58,7 +63,7 @@ def decide(question: str, hits: list[Hit], texts: list[str], lexical: LexicalInd
     if not hits:
         return Decision(True, 0.0, 0.0, "no paragraph found")
     texts = texts[:TOP_PARAGRAPHS]
-    named = {p for p in (places or ()) if p and re.search(rf"\b{re.escape(p)}\w*", question, re.IGNORECASE)}
+    named = places_named(question, places)
     if named and bodies:
         keep = [t for t, b in zip(texts, bodies[:TOP_PARAGRAPHS])
                 if b in named or any(re.search(rf"\b{re.escape(p)}", t, re.IGNORECASE) for p in named)]

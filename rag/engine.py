@@ -19,16 +19,15 @@ from typing import Any, Callable
 
 from index import settings
 from index.embedder import load_query_encoder
-from index.sentences import sentence_spans
 from index.store import IndexReader, open_index
 from index.types import Document, Paragraph
 
-from . import abstain, crosslingual
-from .citations import dangling_markers, make_citation, quote_is_verbatim, set_quote, source_label
+from . import abstain, crosslingual, document_facts
+from .citations import dangling_markers, make_citation, quote_is_verbatim
 from .extractive import compose
 from .followup import Resolution, resolve
 from .inputs import BadQuestion, clean_question
-from .retrieve import Hit, HybridRetriever, document_context
+from .retrieve import HybridRetriever, document_context
 from .types import Answer, Citation, Filters, Turn
 from .word_vectors import WordVectors
 from .word_vectors import store_path as word_store_path
@@ -213,11 +212,19 @@ class Engine:
 
         t1 = time.perf_counter()
         citations = [make_citation(retriever.reader, h, i + 1) for i, h in enumerate(hits[:k])]
+        contexts = [document_context(retriever.reader.documents[c.doc_id]) for c in citations]
+        fact = document_facts.asked_fact(res.question)
+        found = fact and document_facts.fact_answer(fact, query, citations, contexts, retriever,
+                                                    abstain.places_named(query, self._places()))
+        if found:  # the document's own date or signature, quoted from its letterhead or signature block
+            stated, used = found
+            return Answer(question=text, answer=stated, abstained=False, citations=used, notice=notice,
+                          coverage=_coverage_line(sum(len(c.quote_spans) for c in used), 1),
+                          mode="metadata", resolved_question=res.question,
+                          timings_ms={"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)})
         decision = abstain.decide(query, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
-                                  contexts=[document_context(retriever.reader.documents[c.doc_id])
-                                            for c in citations],
-                                  crosslingual=translation is not None)
+                                  contexts=contexts, crosslingual=translation is not None)
         if self.generator is not None and not decision.abstain:
             try:
                 answer = self.generator.answer(text, res.question, citations)
@@ -256,9 +263,7 @@ class Engine:
                 unquoted = unquoted.replace(f"”{c.text[s:e]}”", "", 1)
         if not used or dangling_markers(unquoted, used) or not all(quote_is_verbatim(c) for c in used):
             return abstention(question, citations)  # unreachable by construction; never ship an unchecked quote
-        docs = len({c.doc_id for c in used})
-        coverage = (f"{sentences} {'mening' if sentences == 1 else 'meningar'} citerade ur "
-                    f"{docs} {'dokument' if docs == 1 else 'dokument'}.")
+        coverage = _coverage_line(sentences, len({c.doc_id for c in used}))
         return Answer(question=question, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
                       coverage=coverage, mode="extractive")
 
@@ -266,26 +271,21 @@ class Engine:
         """"Vem skrev det?": the signature of the document the previous answer cited first."""
         prev = res.previous.answer.citations[0]
         doc = retriever.reader.documents.get(prev.doc_id)
-        author = doc.meta.get("author", "") if doc else ""
-        if not doc or not author:
+        if not doc or not doc.meta.get("author"):
             return Answer(question=question, abstained=True, mode="metadata",
                           answer=f"Dokumentet ”{prev.title}” anger ingen författare.")
-        for para in reversed(retriever.reader.paragraphs_of(doc.doc_id)):
-            for s, e in sentence_spans(para.text):
-                if author in para.text[s:e]:
-                    hit = Hit(retriever.table.pos_of.get((doc.doc_id, para.number), -1), doc.doc_id,
-                              para.number, 1.0, 0.0, 0.0, None, None)
-                    c = make_citation(retriever.reader, hit, 1)
-                    set_quote(c, [(s, e)])
-                    who = author + (f" ({doc.meta['party']})" if doc.meta.get("party") else "")
-                    role = f", {doc.meta['role'].lower()}" if doc.meta.get("role") else ""
-                    body = f" i {doc.meta['body']}" if doc.meta.get("body") else ""
-                    text = (f"”{doc.title}” är undertecknat av {who}{role}{body}. "
-                            f"{source_label(c)}: ”{c.quote}” [1]")
-                    return Answer(question=question, answer=text, abstained=False, citations=[c],
-                                  coverage="1 mening citerad ur 1 dokument.", mode="metadata")
-        return Answer(question=question, abstained=True, mode="metadata",
-                      answer=f"Jag hittar ingen underskrift i ”{doc.title}”.")
+        found = document_facts.document_fact("signer", doc.doc_id, retriever)
+        if not found:
+            return Answer(question=question, abstained=True, mode="metadata",
+                          answer=f"Jag hittar ingen underskrift i ”{doc.title}”.")
+        stated, used = found
+        return Answer(question=question, answer=stated, abstained=False, citations=used, mode="metadata",
+                      coverage=_coverage_line(sum(len(c.quote_spans) for c in used), 1))
+
+
+def _coverage_line(sentences: int, documents: int) -> str:
+    """The closing line: how many sentences are quoted from how many documents."""
+    return f"{sentences} {'mening citerad' if sentences == 1 else 'meningar citerade'} ur {documents} dokument."
 
 
 def abstention(question: str, citations: list[Citation]) -> Answer:

@@ -114,7 +114,7 @@ def test_questions_about_the_injection_get_verbatim_marked_quotes(hostile_engine
     assert "HACKED" not in own_words and "Ignore" not in own_words and "pirat" not in own_words
     _assert_quotes_verbatim_and_marked(a)
     if not a.abstained:
-        assert a.coverage in a.answer and "citerade ur" in a.coverage
+        assert a.coverage in a.answer and re.search(r"citerade? ur", a.coverage)
 
 
 def test_the_injection_itself_is_only_quoted(hostile_engine):
