@@ -22,7 +22,7 @@ from index.sentences import sentence_spans
 from .answer_type import asks_for_person
 from .citations import make_citation, set_quote, source_label
 from .lexical import LexicalIndex
-from .retrieve import Hit, HybridRetriever
+from .retrieve import Hit, HybridRetriever, signature_lines
 from .types import Citation
 
 #: asks when the document is dated, not for a date in its content ("Vilket datum stänger e-tjänsten?")
@@ -77,14 +77,15 @@ def document_fact(kind: str, doc_id: str, retriever: HybridRetriever) -> tuple[s
 
 def _document_asked(question: str, citations: list[Citation], contexts: list[str], lexical: LexicalIndex,
                     places_named: set[str]) -> str | None:
+    """The document whose paragraph among the first found covers most of the question's other words."""
     topic = _FACT_WORDS.sub(" ", question)
-    best, best_doc = MIN_DOCUMENT_COVERAGE, None
+    best_doc, best = None, 0.0
     for c, context in list(zip(citations, contexts))[:LOOKED_AT]:
         if places_named and c.meta.get("body", "") not in places_named:
             continue
         cov = lexical.coverage(topic, c.text, f"{c.title}\n{context}")
-        if cov >= best and (best_doc is None or cov > best):
-            best, best_doc = cov, c.doc_id
+        if cov >= MIN_DOCUMENT_COVERAGE and cov > best:
+            best_doc, best = c.doc_id, cov
     return best_doc
 
 
@@ -99,10 +100,10 @@ def _fact_lines(kind: str, meta: dict[str, str], paragraphs) -> list[tuple[int, 
             if spans:
                 return [(para.number, spans[:1])]
         return []
-    if not meta.get("author") and not meta.get("on_behalf_of"):
+    markers = signature_lines(meta)
+    if not markers:
         return []
-    markers = [m for m in (f"För {meta['on_behalf_of']}" if meta.get("on_behalf_of") else "",
-                           meta.get("author", ""), meta.get("role", "")) if m]
+    markers += [meta["role"]] if meta.get("role") else []
     missing = set(markers)
     for para in reversed(paragraphs):  # the signature closes the document: its last lines naming them
         spans = []

@@ -227,9 +227,11 @@ class HybridRetriever:
                 best.setdefault(self.table.doc_ids[pos], fused[pos])
             for doc_id in list(best)[:PERSON_DOCUMENTS]:
                 meta = self.reader.documents[doc_id].meta
-                names = ([meta.get("author", "")] if person != "asker" else []) + \
-                    (_names(meta.get("interpellant", "")) if person not in ("author", "signer") else []) + \
-                    ([f"För {meta['on_behalf_of']}"] if person == "signer" and meta.get("on_behalf_of") else [])
+                if person == "signer":
+                    names = signature_lines(meta)
+                else:
+                    names = ([meta.get("author", "")] if person != "asker" else []) + \
+                        (_names(meta.get("interpellant", "")) if person != "author" else [])
                 names = [n for n in names if n]
                 for para in self.reader.paragraphs_of(doc_id) if names else []:
                     if any(n in para.text for n in names):
@@ -274,6 +276,12 @@ def document_context(doc) -> str:
     parts = [str(meta.get(k, "")) for k in CONTEXT_KEYS]
     parts += [PARTY_NAMES.get(p.upper(), "") for p in _split_parties(str(meta.get("party", "")))]
     return "\n".join(p for p in parts if p)
+
+
+def signature_lines(meta: dict) -> list[str]:
+    """How a document's signature lines begin: "För Mittenstyret," and the author's name."""
+    return [m for m in (f"För {meta['on_behalf_of']}" if meta.get("on_behalf_of") else "",
+                        meta.get("author", "")) if m]
 
 
 def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:
