@@ -20,7 +20,7 @@ _TIME_Q = re.compile(r"^(när|vilket\s+(datum|år)|vilken\s+(dag|månad|tid)|wha
                      r"in\s+what\s+year)\b|\b(vilket\s+datum|vilket\s+år|what\s+date|which\s+year)\b",
                      re.IGNORECASE)
 #: asks for a calendar date, not just "when" ("När kan tillståndet återkallas?" asks for a condition)
-_DATE_Q = re.compile(r"\b(vilket|vilka)\s+datum\b|\bdaterad\w*|\bwhat\s+date\b|\bdated\b", re.IGNORECASE)
+_DATE_Q = re.compile(r"\b(vilket|vilka)\s+datum\b|\bdater(?:ad|at|ade)\w*|\bwhat\s+date\b|\bdated\b", re.IGNORECASE)
 _NUMBER_WORDS = {"två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio", "elva", "tolv", "femton",
                  "tjugo", "trettio", "fyrtio", "femtio", "hundra", "tusen", "miljon", "miljoner", "miljard",
                  "miljarder", "dubbelt", "hälften", "procent", "halva", "tredjedel", "fjärdedel", "ett par"}

@@ -26,9 +26,9 @@ from .retrieve import Hit, HybridRetriever, signature_lines
 from .types import Citation
 
 #: asks when the document is dated, not for a date in its content ("Vilket datum stänger e-tjänsten?")
-_DOCUMENT_DATE_Q = re.compile(r"\bdaterad\w*|\bdated\b", re.IGNORECASE)
+_DOCUMENT_DATE_Q = re.compile(r"\bdater(?:ad|at|ade)\w*|\bdated\b", re.IGNORECASE)
 #: the words that ask for the fact; the rest of the question says which document it is about
-_FACT_WORDS = re.compile(r"\b(datum|daterad\w*|dated|date|undertecknade?s?|signerade?s?|signed|skrevs?\s+under|"
+_FACT_WORDS = re.compile(r"\b(datum|dater(?:ad|at|ade)\w*|dated|date|undertecknade?s?|signerade?s?|signed|skrevs?\s+under|"
                          r"besvarade?s?|svarade|skrev|wrote|answered|parti|party|roll|role|tillhör|personen)\b",
                          re.IGNORECASE)
 LOOKED_AT = 3  # the best paragraphs that may name the document
@@ -47,14 +47,23 @@ def asked_fact(question: str) -> str:
 
 def fact_answer(kind: str, question: str, citations: list[Citation], contexts: list[str],
                 retriever: HybridRetriever, places_named: set[str]) -> tuple[str, list[Citation]] | None:
-    """The answer text and its citations (quotes set, verbatim), or None when no line states the fact.
+    """The answer text and its citations (quotes set, verbatim); None when the question names no document.
 
+    When it names one that does not state the fact, the text says so and the citations are
+    empty: "Dokumentet ”…” anger inget datum." is the honest answer, not another document's date.
     ``citations`` are the paragraphs found, ``contexts`` what each one's document says of
     itself (``retrieve.document_context``), ``places_named`` the index's municipalities
     that the question names.
     """
     doc_id = _document_asked(question, citations, contexts, retriever.lexical, places_named)
-    return document_fact(kind, doc_id, retriever) if doc_id else None
+    if not doc_id:
+        return None
+    found = document_fact(kind, doc_id, retriever)
+    if found:
+        return found
+    title = retriever.reader.documents[doc_id].title
+    missing = "inget datum" if kind == "date" else "inte vem som undertecknat det"
+    return f"Dokumentet ”{title}” anger {missing}.", []
 
 
 def document_fact(kind: str, doc_id: str, retriever: HybridRetriever) -> tuple[str, list[Citation]] | None:

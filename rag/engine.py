@@ -35,8 +35,8 @@ from .word_vectors import store_path as word_store_path
 log = logging.getLogger(__name__)
 
 RELATED_SHOWN = 3  # "possibly related" paragraphs listed with an abstention
-NOT_FOUND = ("Jag hittar inget svar på frågan i dokumenten. "
-             "De stycken som ligger närmast visas nedan som möjligen relaterade, inte som svar.")
+RELATED_NOTE = "De stycken som ligger närmast visas nedan som möjligen relaterade, inte som svar."
+NOT_FOUND = f"Jag hittar inget svar på frågan i dokumenten. {RELATED_NOTE}"
 
 
 @dataclass
@@ -218,6 +218,12 @@ class Engine:
                                                     abstain.places_named(query, self._places()))
         if found:  # the document's own date or signature, quoted from its letterhead or signature block
             stated, used = found
+            if not used:  # the document asked about does not state it
+                answer = abstention(text, citations)
+                answer.answer, answer.mode, answer.notice = f"{stated} {RELATED_NOTE}", "metadata", notice
+                answer.resolved_question = res.question
+                answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
+                return answer
             return Answer(question=text, answer=stated, abstained=False, citations=used, notice=notice,
                           coverage=_coverage_line(sum(len(c.quote_spans) for c in used), 1),
                           mode="metadata", resolved_question=res.question,
