@@ -175,19 +175,28 @@ class HybridRetriever:
             fused[pos] = fused.get(pos, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
         for pos, rank in lex_rank.items():
             fused[pos] = fused.get(pos, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+        texts: dict[int, str] = {}  # paragraph texts read for this question, by position
         if TYPE_PRIOR:
-            self._type_prior(question, fused)
+            self._type_prior(question, fused, texts)
         # within one chunk, paragraphs share a dense rank: BM25 breaks the tie, then order
         order = sorted(fused, key=lambda p: (-fused[p], -float(lex[p]), p))[:max(k, SENTENCE_POOL)]
         if SENTENCE_WEIGHT and use_lexical and order:
-            self._sentence_match(question, order, fused)
+            self._sentence_match(question, order, fused, texts)
             order.sort(key=lambda p: (-fused[p], -float(lex[p]), p))
         order = order[:k]
         return [Hit(pos=p, doc_id=self.table.doc_ids[p], number=self.table.numbers[p], score=fused[p],
                     dense=float(dense_score.get(p, 0.0)), lexical=float(lex[p]),
                     dense_rank=dense_rank.get(p), lexical_rank=lex_rank.get(p)) for p in order]
 
-    def _sentence_match(self, question: str, order: list[int], fused: dict[int, float]) -> None:
+    def _text(self, pos: int, texts: dict[int, str]) -> str:
+        """A candidate's paragraph text, read from the index once per question."""
+        if pos not in texts:
+            para = self.reader.paragraph(self.table.doc_ids[pos], self.table.numbers[pos])
+            texts[pos] = para.text if para is not None else ""
+        return texts[pos]
+
+    def _sentence_match(self, question: str, order: list[int], fused: dict[int, float],
+                        texts: dict[int, str]) -> None:
         """Lift candidates with one sentence that covers the question (``LexicalIndex.best_sentence_coverage``).
 
         Measured with ``python -m rag eval`` (weight 0 -> 0.02): SweQUAD-MC recall@5
@@ -198,14 +207,11 @@ class HybridRetriever:
         vectors (every sentence embedded at build time) added at most +0.001 on top: not worth
         a second, larger set of vectors.
         """
-        texts = []
-        for pos in order:
-            para = self.reader.paragraph(self.table.doc_ids[pos], self.table.numbers[pos])
-            texts.append(para.text if para is not None else "")
-        for pos, cov in zip(order, self.lexical.best_sentence_coverage(question, texts)):
+        found = self.lexical.best_sentence_coverage(question, [self._text(pos, texts) for pos in order])
+        for pos, cov in zip(order, found):
             fused[pos] += SENTENCE_WEIGHT * cov
 
-    def _type_prior(self, question: str, fused: dict[int, float]) -> None:
+    def _type_prior(self, question: str, fused: dict[int, float], texts: dict[int, str]) -> None:
         """Lift candidates that can state the kind of fact asked: a person of the document, a party.
 
         The fused list ranks by topic; "Vem besvarade interpellationen om Flemingsberg?" is
@@ -240,9 +246,8 @@ class HybridRetriever:
             return
         focus_stems = {self.lexical.analyzer.stem(w) for w in focus}
         for pos in ranked[:TYPE_CANDIDATES]:
-            para = self.reader.paragraph(self.table.doc_ids[pos], self.table.numbers[pos])
-            if para is not None and states(kind, focus_stems, para.text,
-                                           set(self.lexical.analyzer.terms(para.text))):
+            text = self._text(pos, texts)
+            if text and states(kind, focus_stems, text, set(self.lexical.analyzer.terms(text))):
                 fused[pos] += bonus
 
     def _dense(self, qv: np.ndarray, masks: tuple[np.ndarray, np.ndarray] | None) -> list[tuple[int, float]]:
