@@ -50,6 +50,11 @@ def places_named(question: str, places: set[str] | None) -> set[str]:
     return {p for p in (places or ()) if p and re.search(rf"\b{re.escape(p)}\w*", question, re.IGNORECASE)}
 
 
+def is_about(text: str, body: str, named: set[str]) -> bool:
+    """Whether a paragraph may speak for the named places: its document is theirs, or it names one."""
+    return body in named or any(re.search(rf"\b{re.escape(p)}", text, re.IGNORECASE) for p in named)
+
+
 def decide(question: str, hits: list[Hit], texts: list[str], lexical: LexicalIndex,
            bodies: list[str] | None = None, places: set[str] | None = None,
            contexts: list[str] | None = None, crosslingual: bool = False) -> Decision:
@@ -65,8 +70,7 @@ def decide(question: str, hits: list[Hit], texts: list[str], lexical: LexicalInd
     texts = texts[:TOP_PARAGRAPHS]
     named = places_named(question, places)
     if named and bodies:
-        keep = [t for t, b in zip(texts, bodies[:TOP_PARAGRAPHS])
-                if b in named or any(re.search(rf"\b{re.escape(p)}", t, re.IGNORECASE) for p in named)]
+        keep = [t for t, b in zip(texts, bodies[:TOP_PARAGRAPHS]) if is_about(t, b, named)]
         if not keep:
             return Decision(True, 0.0, 0.0, f"no source about {', '.join(sorted(named))}")
         hits = [h for h, t in zip(hits, texts) if t in keep] or hits

@@ -262,6 +262,9 @@ class Engine:
                     decision: abstain.Decision) -> Answer:
         if decision.abstain or not citations:
             return abstention(question, citations)
+        named = abstain.places_named(resolved, self._places())
+        if named:  # "… i Stockholm?" is answered with what Stockholm's documents say, never Huddinge's
+            citations = [c for c in citations if abstain.is_about(c.text, c.meta.get("body", ""), named)] or citations
         text, used, sentences = compose(resolved, self.retriever.lexical, citations)
         unquoted = text  # a footnote "[12]" inside a quoted sentence is the document's text, not a marker
         for c in used:

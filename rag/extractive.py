@@ -94,8 +94,9 @@ def compose(question: str, lexical: LexicalIndex, citations: list[Citation]) -> 
                                              reverse=True)
     used: list[Citation] = []
     lines: list[str] = []
+    by_number = {c.n: c for c in citations}  # looked up before any is renumbered below
     for new_n, old_n in enumerate(order, start=1):
-        c = next(c for c in citations if c.n == old_n)
+        c = by_number[old_n]
         spans = sorted(by_citation[old_n])
         set_quote(c, spans)
         c.n = new_n

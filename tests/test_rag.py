@@ -184,6 +184,40 @@ def test_a_document_date_is_never_borrowed_from_another_document(engine, questio
         assert "anger inget datum" in a.answer and a.related
 
 
+def test_quotes_stay_with_their_paragraph_when_citations_are_renumbered(engine):
+    """compose puts citations in reading order and renumbers them; looking them up by number while
+    renumbering once gave [3]'s spans to [1]'s paragraph, and the verbatim check then turned a good
+    answer into "not found" (this English question abstained although its evidence passed)."""
+    from rag.citations import dangling_markers, make_citation, quote_is_verbatim
+    from rag.extractive import compose
+    from rag.retrieve import Hit
+
+    r = engine.retriever
+    words = "stockholm stepped safety arbeta skola fortsätta ungdomar människa rekryteras gäng"
+    keys = [(SEED_IDS[2], 8), (SEED_IDS[1], 8), (SEED_IDS[2], 15)]  # the best sentence is in the third
+    citations = [make_citation(r.reader, Hit(r.table.pos_of[key], key[0], key[1], 1.0 - i / 100, 0.0, 0.0,
+                                             None, None), i + 1) for i, key in enumerate(keys)]
+    text, used, _ = compose(words, r.lexical, citations)
+    assert (used[0].doc_id, used[0].paragraph) == keys[2] and len(used) == 3
+    assert len({(c.doc_id, c.paragraph) for c in used}) == 3 and [c.n for c in used] == [1, 2, 3]
+    assert all(quote_is_verbatim(c) for c in used) and not dangling_markers(text, used)
+    a = engine.ask("How has Stockholm stepped up safety work in schools to stop young people being recruited "
+                   "into gangs?")
+    assert not a.abstained
+    _assert_verified(a)
+
+
+def test_a_question_naming_a_place_quotes_only_that_places_documents(engine):
+    """Huddinge's protocol note ranks among the evidence for this Stockholm question; it is not quoted."""
+    a = engine.ask("How has Stockholm stepped up safety work in schools to stop young people being recruited "
+                   "into gangs?")
+    assert not a.abstained and a.citations
+    assert {c.meta.get("body") for c in a.citations} == {"Stockholm"}
+    hits = engine.retriever.search(a.resolved_question and engine.search_words(
+        a.resolved_question, engine.retriever.embed_query(a.resolved_question)).rewritten, k=5)
+    assert "Huddinge" in {engine.retriever.reader.documents[h.doc_id].meta.get("body") for h in hits[:4]}
+
+
 def test_signature_question_without_who_finds_the_signature_block(engine):
     """"För vilket styre undertecknades …?" is answered by "För Mittenstyret,", which shares no topic word."""
     from rag.answer_type import asks_for_person
@@ -256,7 +290,7 @@ def test_gold_set_floors(engine):
     assert m["recall@3"] >= 0.94  # measured 0.957
     assert m["recall@5"] >= 0.96  # measured 0.978
     assert m["unanswerable_abstained"] >= 0.96  # measured 1.000 (26 of 26, 15 of them English)
-    assert m["answerable_answered"] >= 0.84  # measured 0.871 (English questions: 6 of 10); 0.951 of them cite gold
+    assert m["answerable_answered"] >= 0.88  # measured 0.914 (English questions: 7 of 10); 0.941 of them cite gold
 
 
 def test_bad_input_gives_a_message(engine):
