@@ -38,32 +38,49 @@ MIN_DOCUMENT_COVERAGE = 0.3
 LETTERHEAD_CHARS = 60  # a date on a line this short is the document's date line, not a date in a sentence
 
 
+#: asks who answered: only a document that is an answer ("Svar på interpellation") is signed by its answerer
+_ANSWERED_Q = re.compile(r"\b(besvarade?s?|svarade|answered)\b", re.IGNORECASE)
+
+
 def asked_fact(question: str) -> str:
-    """"date", "signer" or "" for a question that does not ask about the document itself."""
+    """"date", "signer", "answerer" or "" for a question that does not ask about the document itself."""
     if _DOCUMENT_DATE_Q.search(question):
         return "date"
-    return "signer" if asks_for_person(question) in ("signer", "author") else ""
+    person = asks_for_person(question)
+    if person == "author" and _ANSWERED_Q.search(question):
+        return "answerer"
+    return "signer" if person in ("signer", "author") else ""
 
 
 def fact_answer(kind: str, question: str, citations: list[Citation], contexts: list[str],
                 retriever: HybridRetriever, places_named: set[str]) -> tuple[str, list[Citation]] | None:
     """The answer text and its citations (quotes set, verbatim); None when the question names no document.
 
-    When it names one that does not state the fact, the text says so and the citations are
-    empty: "Dokumentet ”…” anger inget datum." is the honest answer, not another document's date.
+    When it names one whose text and metadata both lack the fact, the text says so and the
+    citations are empty: "Dokumentet ”…” anger inget datum." is the honest answer, not another
+    document's date. When only the metadata has it (a JSONL field, no line of the text), or the
+    question asks who answered a document that is no answer, the ordinary answer is given.
     ``citations`` are the paragraphs found, ``contexts`` what each one's document says of
     itself (``retrieve.document_context``), ``places_named`` the index's municipalities
     that the question names.
     """
     doc_id = _document_asked(question, citations, contexts, retriever.lexical, places_named)
-    if not doc_id:
+    doc = retriever.reader.documents.get(doc_id) if doc_id else None
+    if doc is None:
         return None
-    found = document_fact(kind, doc_id, retriever)
+    if kind == "answerer":
+        if not doc.meta.get("doc_type", "").lower().startswith("svar"):
+            return None  # an interpellation is signed by the one who asks; who answered is not in it
+        kind = "signer"
+    found = document_fact(kind, doc.doc_id, retriever)
     if found:
         return found
-    title = retriever.reader.documents[doc_id].title
-    missing = "inget datum" if kind == "date" else "inte vem som undertecknat det"
-    return f"Dokumentet ”{title}” anger {missing}.", []
+    meta = doc.meta
+    if kind == "date" and not meta.get("date"):
+        return f"Dokumentet ”{doc.title}” anger inget datum.", []
+    if kind == "signer" and not meta.get("author") and not meta.get("on_behalf_of"):
+        return f"Dokumentet ”{doc.title}” anger inte vem som undertecknat det.", []
+    return None  # its metadata knows, but no line of its text says it: nothing to quote
 
 
 def document_fact(kind: str, doc_id: str, retriever: HybridRetriever) -> tuple[str, list[Citation]] | None:

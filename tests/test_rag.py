@@ -449,3 +449,30 @@ def test_a_sentence_repeated_in_several_documents_is_quoted_once(tmp_path):
     assert not a.abstained
     assert a.answer.count(sentence) == 1, a.answer
     assert sum(sentence in c.quote for c in a.citations) == 1
+
+
+def test_metadata_facts_are_never_denied_when_only_the_text_lacks_the_line(tmp_path):
+    """Riksdagen records carry author and date as fields, not as a signature or letterhead line: the
+    answer must not claim the document gives no date or signer, nor name the asker as the answerer."""
+    import gzip
+
+    from index.build import build_index
+    from rag.engine import Engine
+
+    corpus = Path("/work/shared/corpora/riksdagen-interpellations.jsonl.gz")
+    if not corpus.is_file():
+        pytest.skip(f"corpus not found: {corpus}")
+    wanted = {"ipq-201617--0088", "ipq-201314--0030"}  # both about Arbetsmiljöverket's inspections
+    records = [line for line in gzip.open(corpus, "rt", encoding="utf-8")
+               if line[:40].split('"id": "')[-1].split('"')[0] in wanted]
+    assert len(records) == 2
+    source = tmp_path / "two.jsonl"
+    source.write_text("".join(records), encoding="utf-8")
+    build_index([source], tmp_path / "index", show_progress=False)
+    engine = Engine(tmp_path / "index")
+    assert all(d.meta.get("date") and d.meta.get("author") for d in engine.retriever.reader.documents.values())
+    for question in ("Vem skrev interpellationen om Arbetsmiljöverkets tillsyn?",
+                     "Vilket datum är interpellationen om Arbetsmiljöverkets tillsyn daterad?",
+                     "Vem besvarade interpellationen om Arbetsmiljöverkets tillsyn?"):
+        a = engine.ask(question)
+        assert a.mode != "metadata" and "anger inte" not in a.answer and "anger inget" not in a.answer, a.answer
