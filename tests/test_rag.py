@@ -427,24 +427,31 @@ def test_swequad_floors(tmp_path_factory):
     assert m["mrr"] >= 0.82  # measured 0.833
 
 
-def test_a_sentence_repeated_in_several_documents_is_quoted_once(tmp_path):
-    """Interpellations 2021/22:309, 311 and 312 repeat one paragraph word for word; the answer quotes it once."""
+def _riksdagen_engine(tmp_path, wanted: set[str]):
+    """An Engine over the named records of the real Riksdagen corpus, built in ``tmp_path``."""
     import gzip
 
     from index.build import build_index
     from rag.engine import Engine
 
-    corpus = Path("/work/shared/corpora/riksdagen-interpellations.jsonl.gz")
-    if not corpus.is_file():
-        pytest.skip(f"corpus not found: {corpus}")
-    wanted = {"ipq-202122--0309", "ipq-202122--0311", "ipq-202122--0312", "ipq-202021--0842"}
+    name = "corpora/riksdagen-interpellations.jsonl.gz"
+    corpus = next((p for p in (REPO.parent / "shared" / name, Path("/work/shared") / name) if p.is_file()), None)
+    if corpus is None:
+        pytest.skip(f"corpus not found: {name}")
     records = [line for line in gzip.open(corpus, "rt", encoding="utf-8")
                if line[:40].split('"id": "')[-1].split('"')[0] in wanted]
-    assert len(records) == 4
-    source = tmp_path / "four.jsonl"
+    assert len(records) == len(wanted)
+    source = tmp_path / "records.jsonl"
     source.write_text("".join(records), encoding="utf-8")
     build_index([source], tmp_path / "index", show_progress=False)
-    a = Engine(tmp_path / "index").ask("Hur många poliser arbetar som områdespoliser?")
+    return Engine(tmp_path / "index")
+
+
+def test_a_sentence_repeated_in_several_documents_is_quoted_once(tmp_path):
+    """Interpellations 2021/22:309, 311 and 312 repeat one paragraph word for word; the answer quotes it once."""
+    engine = _riksdagen_engine(tmp_path, {"ipq-202122--0309", "ipq-202122--0311", "ipq-202122--0312",
+                                          "ipq-202021--0842"})
+    a = engine.ask("Hur många poliser arbetar som områdespoliser?")
     sentence = "Av dagens knappt 22 000 poliser arbetar endast ungefär 800 renodlat som områdespoliser"
     assert not a.abstained
     assert a.answer.count(sentence) == 1, a.answer
@@ -454,22 +461,7 @@ def test_a_sentence_repeated_in_several_documents_is_quoted_once(tmp_path):
 def test_metadata_facts_are_never_denied_when_only_the_text_lacks_the_line(tmp_path):
     """Riksdagen records carry author and date as fields, not as a signature or letterhead line: the
     answer must not claim the document gives no date or signer, nor name the asker as the answerer."""
-    import gzip
-
-    from index.build import build_index
-    from rag.engine import Engine
-
-    corpus = Path("/work/shared/corpora/riksdagen-interpellations.jsonl.gz")
-    if not corpus.is_file():
-        pytest.skip(f"corpus not found: {corpus}")
-    wanted = {"ipq-201617--0088", "ipq-201314--0030"}  # both about Arbetsmiljöverket's inspections
-    records = [line for line in gzip.open(corpus, "rt", encoding="utf-8")
-               if line[:40].split('"id": "')[-1].split('"')[0] in wanted]
-    assert len(records) == 2
-    source = tmp_path / "two.jsonl"
-    source.write_text("".join(records), encoding="utf-8")
-    build_index([source], tmp_path / "index", show_progress=False)
-    engine = Engine(tmp_path / "index")
+    engine = _riksdagen_engine(tmp_path, {"ipq-201617--0088", "ipq-201314--0030"})  # Arbetsmiljöverket's inspections
     assert all(d.meta.get("date") and d.meta.get("author") for d in engine.retriever.reader.documents.values())
     for question in ("Vem skrev interpellationen om Arbetsmiljöverkets tillsyn?",
                      "Vilket datum är interpellationen om Arbetsmiljöverkets tillsyn daterad?",
