@@ -224,10 +224,10 @@ class Engine:
                 answer.resolved_question = res.question
                 answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
                 return answer
-            return Answer(question=text, answer=stated, abstained=False, citations=used, notice=notice,
-                          coverage=_coverage_line(sum(len(c.quote_spans) for c in used), 1),
-                          mode="metadata", resolved_question=res.question,
-                          timings_ms={"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)})
+            answer = _stated_answer(text, stated, used)
+            answer.notice, answer.resolved_question = notice, res.question
+            answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
+            return answer
         decision = abstain.decide(query, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
                                   contexts=contexts, crosslingual=translation is not None)
@@ -287,9 +287,13 @@ class Engine:
         if not found:
             return Answer(question=question, abstained=True, mode="metadata",
                           answer=f"Jag hittar ingen underskrift i ”{doc.title}”.")
-        stated, used = found
-        return Answer(question=question, answer=stated, abstained=False, citations=used, mode="metadata",
-                      coverage=_coverage_line(sum(len(c.quote_spans) for c in used), 1))
+        return _stated_answer(question, *found)
+
+
+def _stated_answer(question: str, stated: str, used: list[Citation]) -> Answer:
+    """A fact about one document (``document_facts``), with the lines of it that state the fact."""
+    return Answer(question=question, answer=stated, abstained=False, citations=used, mode="metadata",
+                  coverage=_coverage_line(sum(len(c.quote_spans) for c in used), 1))
 
 
 def _coverage_line(sentences: int, documents: int) -> str:
