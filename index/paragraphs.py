@@ -9,6 +9,11 @@ Three kinds of text reach us, and a newline means something different in each:
   its paragraph;
 * web text (SweQUAD): a single newline separates paragraphs.
 
+Whatever the layout, a newline with spaces on both sides inside a sentence
+("…bedriva exportrelaterad verksamhet \n inom försvarssektorn.") is how PDF
+extraction marks a soft wrap: it is joined before anything else, else a
+line-per-paragraph page cuts that sentence in two.
+
 On top of that a page break can cut a paragraph in two ("…analyser för" /
 "att kommunens insatser…"): a block that stops mid-sentence followed by one
 that starts in lower case is one paragraph. Bullets are always paragraphs of
@@ -35,6 +40,9 @@ PAGE_FURNITURE = re.compile(
     r"|\d{1,3})$",
     re.IGNORECASE,
 )
+#: A soft wrap left by PDF extraction: spaces on both sides of a single newline, mid-sentence, the
+#: next line in lower case (in the SweQUAD pages a list item ends its line with no such spaces)
+SOFT_WRAP = re.compile(r"(?<=[^\s.!?:;…\"'”’)\]]) +\n +(?=[a-zåäöéü])")
 INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 
 
@@ -78,6 +86,7 @@ def _clean_lines(raw: str) -> list[str]:
     text = unicodedata.normalize("NFC", raw)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
     text = text.translate(INVISIBLE).replace("\u00a0", " ").replace("\t", " ")
+    text = SOFT_WRAP.sub(" ", text)
     lines = []
     for line in text.split("\n"):
         line = "".join(ch for ch in line if ch >= " " or ch == "\n")

@@ -281,3 +281,28 @@ def test_swequad_first_document_split_on_single_newlines(swequad_paragraphs):
     assert any(t.startswith("pengar för uppehället och för hemresan. Sverige kräver") for t in texts)
     assert any(t.startswith("en individuell medicinsk reseförsäkring som täcker") for t in texts)
     assert len(texts) == len(set(texts))
+
+
+def test_swequad_pdf_soft_wraps_joined(swequad_paragraphs):
+    """A PDF page extracted with ' \\n ' soft wraps: the sentence is one paragraph, not a heading and a tail.
+
+    Before the join "FOI ska på uppdrag … exportrelaterad verksamhet" was a heading and
+    "inom försvarssektorn." a paragraph of its own, so the question about it found no
+    paragraph containing its answer.
+    """
+    texts = [p.text for p in swequad_paragraphs["ctx0431"]]
+    assert "FOI ska på uppdrag av Försvarets materielverk bedriva exportrelaterad verksamhet inom " \
+           "försvarssektorn." in texts
+    assert "inom försvarssektorn." not in texts
+    law = _containing(swequad_paragraphs["ctx0426"], "förordningen (2017:1179)")
+    assert "förordningen (2017:1179) om finansiering av kärntekniska restprodukter" in law.text
+    # list items of the web pages end their line without the spaces: they stay paragraphs of their own
+    items = [p.text for p in swequad_paragraphs["ctx0000"]]
+    assert "en inbjudan från företaget eller den som ordnar konferensen" in items
+
+
+def test_soft_wrap_needs_spaces_on_both_sides_and_a_sentence_going_on():
+    _, paras = split_paragraphs("d", "Första raden slutar mitt i \n meningen här.\nEn punkt. \n Ny mening.\n"
+                                     "ett listobjekt\nett till")
+    assert [p.text for p in paras] == ["Första raden slutar mitt i meningen här.", "En punkt.", "Ny mening.",
+                                       "ett listobjekt", "ett till"]
