@@ -93,12 +93,42 @@ def test_english_answers_on_the_gold_set(engine):
             citing += any(c.doc_id == g["doc_id"] and c.paragraph in g["paragraphs"] for c in a.citations)
             citing_document += any(c.doc_id == g["doc_id"] for c in a.citations)
     print(f"\nEnglish answerable: {answered}/{len(english)} answered, {citing} of them cite the gold paragraph")
-    assert answered >= 6  # measured 7 of 10 (4 before English questions got their own cosine threshold)
-    # measured: 6 of the 7 cite their gold paragraph; the seventh ("How has Stockholm stepped up safety work
+    # measured 9 of 10 (7 before two question words could be one Swedish compound; 4 before English
+    # questions got their own cosine threshold)
+    assert answered >= 8
+    # measured: 8 of the 9 cite their gold paragraph; the ninth ("How has Stockholm stepped up safety work
     # in schools …?", answered since the renumbering fix in rag.extractive) quotes two other paragraphs of
     # Stockholm's answer about schools and gang recruitment, not its gold paragraph 10
     assert citing >= answered - 1
     assert citing_document == answered  # and every one quotes the document the question is about
+
+
+def test_two_question_words_can_be_one_swedish_compound(engine):
+    """"field secretaries" is "fältsekreterare", "prevention team" "förebyggarteamets": each word alone lies
+    too far from the compound (0.84–0.87), so the question abstained. As pairs they translate, and the answer
+    quotes the paragraph about the field secretaries."""
+    question = "What do the field secretaries in Huddinge's prevention team do?"
+    paragraph = engine.reader.paragraph(SEED_IDS[3], 20).text
+    t = crosslingual.translate(question, [paragraph], engine.word_vectors)
+    assert t.matches["field"] == t.matches["secretaries"] == "fältsekreterare"
+    assert t.matches["prevention"] == t.matches["team"] == "förebyggarteamets"
+    assert t.missing == ["huddinge"]  # not in this one paragraph's words; the engine also gives it the title
+    answer = engine.ask(question)
+    assert not answer.abstained, answer.answer
+    assert (answer.citations[0].doc_id, answer.citations[0].paragraph) == (SEED_IDS[3], 20)
+    # a pair is taken only when it means the compound better than one of its words alone: "schools" is
+    # "skolorna" by itself, so "compare" next to it stays a word of its own (and missing)
+    school = next(p.text for p in engine.reader.paragraphs_of(SEED_IDS[2]) if "skolorna" in p.text)
+    t2 = crosslingual.translate("How does the funding for schools compare?", [school], engine.word_vectors)
+    assert t2.matches.get("compare") != t2.matches.get("schools")
+
+
+def test_compound_of_needs_the_compound_to_look_like_one_of_the_words():
+    assert crosslingual._compound_of("security", "cameras", "trygghetskameror")
+    assert crosslingual._compound_of("social", "services", "socialtjänsten")
+    assert crosslingual._compound_of("field", "secretaries", "fältsekreterare")
+    assert not crosslingual._compound_of("leave", "crime", "avhopparverksamhet")
+    assert not crosslingual._compound_of("security", "cameras", "kameror")  # not longer than the word: no compound
 
 
 def test_one_source_word_does_not_translate_two_question_words(engine):
