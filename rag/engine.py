@@ -253,6 +253,12 @@ class Engine:
             return None
         retriever = self.retriever
         found = retriever.search(question, k=crosslingual.SOURCE_PARAGRAPHS, filters=filters, query_vector=vector)
+        # BM25 over English words matches only names: "How many security cameras will Huddinge install?"
+        # put the paragraphs saying "Huddinge" most first, and the camera paragraph, first by meaning, 8th
+        listed = {(h.doc_id, h.number) for h in found}
+        found += [h for h in retriever.search(question, k=crosslingual.MEANING_PARAGRAPHS, filters=filters,
+                                              query_vector=vector, use_lexical=False)
+                  if (h.doc_id, h.number) not in listed]
         texts = [p.text for h in found if (p := retriever.reader.paragraph(h.doc_id, h.number))]
         texts += [document_context(retriever.reader.documents[d]) for d in dict.fromkeys(h.doc_id for h in found)
                   if d in retriever.reader.documents]
