@@ -244,6 +244,10 @@ class IndexReader:
     def iter_chunk_texts(self) -> Iterator[tuple[int, str]]:
         yield from self._db().execute("SELECT row, text FROM chunks ORDER BY row")
 
+    def iter_chunk_embed_texts(self) -> Iterator[tuple[int, str]]:
+        """(row, the text its vector was embedded from): what a rebuild may reuse vectors by."""
+        yield from self._db().execute("SELECT row, embed_text FROM chunks ORDER BY row")
+
     def chunks_of(self, doc_id: str) -> list[tuple[int, Chunk]]:
         rows = self._db().execute(
             "SELECT row, doc_id, ordinal, paragraphs, text, embed_text FROM chunks WHERE doc_id=? ORDER BY row",

@@ -161,7 +161,9 @@ def test_changed_document_alone_is_embedded_and_deleted_one_removed(seed_index_c
     doc2 = SEED_IDS[2]
     assert summary.changed == [doc2] and summary.new == [] and summary.removed == []
     assert summary.unchanged == 3
-    assert summary.embedded_chunks == len(reader.chunks_of(doc2)) == 16
+    # only the chunk whose text changed is embedded; the document's other 15 keep their vectors
+    assert len(reader.chunks_of(doc2)) == 16
+    assert summary.embedded_chunks == 1 and summary.reused_chunks == 15
     assert "Slutligen vill jag understryka" in reader.document_text(doc2)
     after = _vectors_by_chunk(reader)
     for key, vector in after.items():
@@ -181,6 +183,24 @@ def test_changed_document_alone_is_embedded_and_deleted_one_removed(seed_index_c
     assert reader.chunks_of(SEED_IDS[1]) == [] and reader.paragraphs_of(SEED_IDS[1]) == []
     assert reader.faiss_index.ntotal == 74 - 8
     assert SEED_IDS[1] not in read_manifest(seed_index_copy)["documents"]
+
+
+def test_new_parser_version_reuses_every_vector_whose_text_is_unchanged(seed_index_copy, monkeypatch):
+    """A better splitter re-reads every document, but a chunk that comes out the same keeps its vector
+    (re-embedding the Riksdagen corpus for that took ~10 minutes)."""
+    from index import build
+
+    before = _vectors_by_chunk(open_index(seed_index_copy))
+    monkeypatch.setattr(build, "PARSER_VERSION", build.PARSER_VERSION + 1)
+    summary = build_index(paths=[SEEDS], index_dir=seed_index_copy, show_progress=False)
+    assert sorted(summary.changed) == sorted(SEED_IDS.values()) and summary.unchanged == 0
+    assert summary.embedded_chunks == 0 and summary.reused_chunks == 74
+    assert "Embedded now: 0 (vectors of 74 kept: same text)" in "\n".join(summary.lines())
+    reader = open_index(seed_index_copy)
+    assert reader.manifest["parser_version"] == build.PARSER_VERSION
+    after = _vectors_by_chunk(reader)
+    assert after.keys() == before.keys()
+    assert all(np.array_equal(after[k], before[k]) for k in before)
 
 
 def test_damaged_index_is_rebuilt_from_scratch(tmp_path):
