@@ -68,9 +68,10 @@ class BuildSummary:
             f"{self.unchanged} unchanged, {len(self.removed)} removed)",
             f"Paragraphs: {self.paragraphs}  Chunks: {self.chunks}  Embedded now: {self.embedded_chunks}"
             + (f" (vectors of {self.reused_chunks} kept: same text)" if self.reused_chunks else ""),
-            f"Time: {self.seconds:.1f} s (embedding {self.embed_seconds:.1f} s, "
-            f"{rate:.1f} chunks/s by {self.encoder_backend}; "
-            f"{self.paragraphs / self.seconds if self.seconds else 0:.0f} paragraphs/s overall)  "
+            f"Time: {self.seconds:.1f} s ("
+            + (f"embedding {self.embed_seconds:.1f} s, {rate:.1f} chunks/s by {self.encoder_backend}; "
+               if self.embedded_chunks else "nothing embedded; ")
+            + f"{self.paragraphs / self.seconds if self.seconds else 0:.0f} paragraphs/s overall)  "
             f"Peak memory: {self.peak_rss_mb:.0f} MB",
         ]
         if self.skipped:
