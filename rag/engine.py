@@ -317,7 +317,11 @@ def abstention(question: str, citations: list[Citation]) -> Answer:
 
 def _translation_notice(t: crosslingual.Translation) -> str:
     """Says how an English question was matched, so a reader can judge the quotes chosen for it."""
-    pairs = [f"{w} → {sv}" for w, sv in t.matches.items() if sv != w][:8]
+    words: dict[str, list[str]] = {}  # Swedish word -> the question words it stands for ("security cameras")
+    for w, sv in t.matches.items():
+        if sv != w:
+            words.setdefault(sv, []).append(w)
+    pairs = [f"{' '.join(ws)} → {sv}" for sv, ws in words.items()][:8]
     return ("Frågan är på engelska; svaret citerar svenska källor." +
             (f" Ord som söktes: {', '.join(pairs)}." if pairs else ""))
 

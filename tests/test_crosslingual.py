@@ -69,6 +69,7 @@ def test_english_camera_question(engine):
     assert not answer.abstained, answer.answer
     assert "300 kameror" in answer.answer
     assert answer.citations[0].doc_id == SEED_IDS[3]
+    assert "security cameras → trygghetskameror" in answer.notice  # the two words, one compound
 
 
 @pytest.mark.parametrize("question", [
