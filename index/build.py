@@ -249,14 +249,15 @@ def _reuse_vectors(previous: IndexReader, chunks: list[Chunk], vectors: list[np.
     chunks come out exactly as before; embedding them again took ~10 minutes for the
     Riksdagen corpus on two cores, for vectors the index already holds.
     """
-    wanted = {_text_key(chunks[i].embed_text) for i in to_embed}
+    wanted = {i: _text_key(chunks[i].embed_text) for i in to_embed}
+    keys = set(wanted.values())
     rows: dict[bytes, int] = {}
     for row, text in previous.iter_chunk_embed_texts():
         key = _text_key(text)
-        if key in wanted:
+        if key in keys:
             rows.setdefault(key, row)
-    found = [i for i in to_embed if _text_key(chunks[i].embed_text) in rows]
-    for i, vector in zip(found, previous.vectors_of_rows([rows[_text_key(chunks[i].embed_text)] for i in found])):
+    found = [i for i in to_embed if wanted[i] in rows]
+    for i, vector in zip(found, previous.vectors_of_rows([rows[wanted[i]] for i in found])):
         vectors[i] = vector
     return [i for i in to_embed if vectors[i] is None]
 
