@@ -11,6 +11,8 @@ match still ranks first. ``evaluate`` measures both on the gold sets.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import bm25s
 import numpy as np
 
@@ -41,6 +43,7 @@ class LexicalIndex:
         self._vocab_ids: dict[str, int] = self._bm25.vocab_dict
         self.analyzer.fit_vocabulary(self._vocab_ids)
         self._context = _ContextTerms(self.analyzer, groups, contexts) if groups is not None and contexts else None
+        self._groups = np.asarray(groups if groups is not None else range(self.size), dtype=np.int64)
         df = np.diff(self._bm25.scores["indptr"]).astype(np.float64)  # texts per term (CSC columns)
         self._idf = np.log(1.0 + (max(self.size, 1) - df + 0.5) / (df + 0.5))
         self._max_idf = float(self._idf.max()) if len(self._idf) else 1.0
@@ -76,6 +79,37 @@ class LexicalIndex:
                 best = max(best, weights.cover(set(self.analyzer.terms(text[s:e]))))
             out.append(best)
         return out
+
+    def document_coverage(self, question: str, groups: list[int]) -> list[float]:
+        """Per group (document), the share of the question's IDF weight found anywhere in its paragraphs.
+
+        Read off BM25's posting lists (which paragraphs hold a stem), so no text is read.
+        Why: a question is usually written about one document, and its words that one paragraph
+        lacks often stand elsewhere in that document ("Vad är de vanligaste materialen smeder
+        arbetar med?": "smeder" is in the page's other paragraphs, not in the one that lists the
+        materials). Measured in ``rag.retrieve`` (``DOCUMENT_WEIGHT``).
+        """
+        weights = self._weights(self.analyzer.query_terms(question))
+        if not weights.total or not groups:
+            return [0.0] * len(groups)
+        wanted = np.asarray(groups, dtype=np.int64)
+        got = np.zeros(len(wanted))
+        for stem, w, related in weights.terms:
+            here = np.isin(wanted, self._groups_with([stem]))
+            got += w * here
+            if related:
+                got += EXPANSION_WEIGHT * w * (~here & np.isin(wanted, self._groups_with(related)))
+        return list(got / weights.total)
+
+    def _groups_with(self, stems: Iterable[str]) -> np.ndarray:
+        """The groups of the texts that contain any of ``stems``."""
+        scores = self._bm25.scores
+        ids = [self._vocab_ids[t] for t in stems if t in self._vocab_ids]
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        indptr, indices = scores["indptr"], scores["indices"]
+        positions = np.concatenate([indices[indptr[i]:indptr[i + 1]] for i in ids])
+        return self._groups[positions[positions < len(self._groups)]]
 
     def _weights(self, q: QueryTerms) -> _Weights:
         """The question's terms with their idf and the expansion terms that count for each, worked out once
