@@ -235,8 +235,11 @@ class HybridRetriever:
         not taken: the paragraph's neighbours (±1 to ±6) instead of the whole document (seeds
         0.925–0.935), only the best-covering document lifted (seeds 0.925–0.935), document-level
         BM25 (SweQUAD recall@1 0.757 against 0.768), the title counted in (no difference).
+        On the full Riksdagen index, 300 question sentences of its interpellations: their own
+        document first 0.950 -> 0.960, in the first 5 0.993 either way; 9 of the 300 name a
+        person or party of the documents (``_name_stems``; with every metadata word, 219 did).
         """
-        if self._named and any(t in self._named for t in self.lexical.analyzer.query_terms(question).exact):
+        if self._named and not self._named.isdisjoint(_proper_name_stems(self.lexical.analyzer, question)):
             return
         groups = [self._group_of.get(self.table.doc_ids[pos], -1) for pos in order]
         for pos, cov in zip(order, self.lexical.document_coverage(question, groups)):
@@ -320,14 +323,28 @@ def signature_lines(meta: dict) -> list[str]:
                         meta.get("author", "")) if m]
 
 
+_PROPER = re.compile(r"\b[A-ZÅÄÖÉ][\w-]+")
+
+
 def _name_stems(analyzer, documents) -> frozenset[str]:
-    """Stems of the people and parties the documents are by or to (author, interpellant, recipient, party)."""
+    """Stems of the names of the people and parties the documents are by or to.
+
+    Only capitalised words count, and a recipient's topic is left out: older Riksdagen
+    records read "statsministern om Sveriges agerande i frågan".
+    """
     names: list[str] = []
     for doc in documents:
         meta = doc.meta
-        names += [str(meta.get(key, "")) for key in ("author", "interpellant", "recipient", "on_behalf_of")]
-        names += [PARTY_NAMES.get(p, p) for p in _split_parties(str(meta.get("party", "")))]
+        for key in ("author", "interpellant", "recipient", "on_behalf_of"):
+            names += _PROPER.findall(str(meta.get(key, "")).split(" om ")[0])
+        names += [PARTY_NAMES[p] for p in _split_parties(str(meta.get("party", ""))) if p in PARTY_NAMES]
     return frozenset(t for t in analyzer.terms(" ".join(names)) if len(t) > 1)
+
+
+def _proper_name_stems(analyzer, question: str) -> set[str]:
+    """Stems of the capitalised words of a question after its first word: the names it may mention."""
+    words_ = question.split()
+    return set(analyzer.terms(" ".join(_PROPER.findall(" ".join(words_[1:])))))
 
 
 def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:

@@ -474,6 +474,23 @@ def test_document_coverage_counts_every_paragraph_of_a_document(seed_index):
     assert 0.0 < lexical.document_coverage("trygghetskameror Skärholmen", groups)[0] < 1.0
 
 
+def test_names_of_the_documents_are_the_capitalised_words_of_their_people_and_parties():
+    from index.analysis import Analyzer
+    from index.types import Document
+    from rag.retrieve import _name_stems, _proper_name_stems
+
+    docs = [Document("a", "t", "", "", "", {"author": "Daniel Dronjak", "party": "M",
+                                               "recipient": "statsministern om Sveriges agerande i frågan"}),
+            Document("b", "t", "", "", "", {"interpellant": "Jim Svensk Larm (SD)"})]
+    analyzer = Analyzer()
+    names = _name_stems(analyzer, docs)
+    assert {"daniel", "dronjak", "moderat", "jim", "larm"} <= names
+    assert not names & set(analyzer.terms("statsministern Sveriges agerande frågan"))  # a topic, not a name
+    assert _proper_name_stems(analyzer, "Vad vill Dronjak göra i Flemingsberg?") == \
+        set(analyzer.terms("Dronjak Flemingsberg"))
+    assert not _proper_name_stems(analyzer, "Vilka svenska förslag finns?")  # "Vilka" opens the sentence
+
+
 def test_document_coverage_is_not_used_when_the_question_names_a_party_or_person(seed_index, monkeypatch):
     """A named party already picks its documents; counted again, the longest document named won."""
     from rag import retrieve
