@@ -429,3 +429,36 @@ def test_startup_rebuilds_a_damaged_default_index(seed_index, tmp_path, monkeypa
     assert "The index is damaged" in out and "Documents: 4" in out
     assert served["host"] == "127.0.0.1" and served["port"] == 7999 and served["auth"] is None
     assert served["concurrency"] == 4 and served["queue_size"] == 64
+
+
+def test_startup_refreshes_a_default_index_split_by_an_older_version(seed_index, tmp_path, monkeypatch, capsys):
+    """A default index from an older splitter is rebuilt at start, keeping every vector of unchanged text;
+    another index only gets a note with the command (it may have been built from anything)."""
+    import json
+
+    import ui.app
+    from index import settings
+    from index.build import PARSER_VERSION
+    from ui.__main__ import main
+
+    fake_repo = tmp_path / "repo"
+    index_dir = fake_repo / "data" / "index"
+    shutil.copytree(seed_index, index_dir)
+    manifest_path = index_dir / (index_dir / "CURRENT").read_text().strip() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["parser_version"] = PARSER_VERSION - 1
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    other = tmp_path / "other"
+    shutil.copytree(index_dir, other)
+    monkeypatch.setattr(settings, "REPO_ROOT", fake_repo)
+    for name in ("KALLKOLL_INDEX_DIR", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_LLM_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(ui.app, "serve", lambda app, host, port, **kw: None)
+    assert main(["--port", "7999"]) == 0
+    out = capsys.readouterr().out
+    assert "split by an older version" in out and "Embedded now: 0 (vectors of 74 kept: same text)" in out
+    rebuilt = index_dir / (index_dir / "CURRENT").read_text().strip() / "manifest.json"
+    assert json.loads(rebuilt.read_text())["parser_version"] == PARSER_VERSION
+    assert main(["--index-dir", str(other), "--port", "7999"]) == 0
+    out = capsys.readouterr().out
+    assert "older version" in out and "-m index build" in out and "Documents:" not in out

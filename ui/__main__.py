@@ -42,6 +42,27 @@ def _build_seeds(index_dir: Path, upload_dir: Path, reason: str) -> None:
         print(line, flush=True)
 
 
+def _refresh_if_split_by_older_version(engine, index_dir: Path, upload_dir: Path, is_default: bool, fix_cmd: str):
+    """The default index, split by an older ``PARSER_VERSION``, is rebuilt at start; another one gets a hint.
+
+    Why: a better splitter only reaches the user's paragraphs through a rebuild, and a rebuild keeps
+    every vector whose text is unchanged (seeds: ~2 s), so there is no reason to keep serving the old split.
+    """
+    from index.build import PARSER_VERSION
+    from rag.engine import Engine
+
+    version = engine.reader.manifest.get("parser_version")
+    if version == PARSER_VERSION:
+        return engine
+    if not is_default:
+        print(f"Note: {index_dir} was split into paragraphs by an older version ({version}, now {PARSER_VERSION}); "
+              f"rebuild it to get the current splitting: {fix_cmd}", flush=True)
+        return engine
+    del engine
+    _build_seeds(index_dir, upload_dir, f"The index was split by an older version ({version})")
+    return Engine(index_dir)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             _build_seeds(index_dir, upload_dir, f"The index is damaged ({exc})")
             engine = Engine(index_dir)
+        engine = _refresh_if_split_by_older_version(engine, index_dir, upload_dir, is_default, fix_cmd)
     except IndexModelMismatch as exc:
         _print_error(str(exc), f"rebuild the index with the current model: {fix_cmd}  "
                                "(or set KALLKOLL_MODEL to the model the index was built with)")
