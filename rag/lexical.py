@@ -17,7 +17,7 @@ import bm25s
 import numpy as np
 
 from index import bm25_store
-from index.analysis import Analyzer, QueryTerms, words  # noqa: F401  (words: what the sentence scorers tokenise with)
+from index.analysis import Analyzer, words  # noqa: F401  (words: what the sentence scorers tokenise with)
 from index.sentences import sentence_spans
 
 EXPANSION_WEIGHT = 0.5  # an expansion term counts half an exact term: measured on the gold sets
@@ -59,19 +59,17 @@ class LexicalIndex:
         ``context`` (the document's title, author, party, body) counts as found: in
         "Vad vill Dronjak …?" the name says which document, not what the paragraph must say.
         """
-        q = self.analyzer.query_terms(question)
         context_stems = set(self.analyzer.terms(context)) if context else set()
-        return self._weights(q).cover(set(self.analyzer.terms(text)), context_stems)
+        return self.coverage_weights(question).cover(set(self.analyzer.terms(text)), context_stems)
 
-    def best_sentence_coverage(self, question: str, texts: list[str]) -> list[float]:
-        """Per text, the coverage of its best-covered single sentence.
+    def best_sentence_coverage(self, weights: CoverageWeights, texts: list[str]) -> list[float]:
+        """Per text, the coverage of its best-covered single sentence (``weights``: ``coverage_weights``).
 
         Why: BM25 scores a paragraph as a bag of words, so a long paragraph that scatters
         the question's words over five sentences can outrank the one sentence that says
         what was asked. A question is usually a paraphrase of one sentence; how much of it
         one sentence covers is the proximity signal BM25 lacks (measured in ``rag.retrieve``).
         """
-        weights = self._weights(self.analyzer.query_terms(question))
         out = []
         for text in texts:
             best = 0.0
@@ -80,7 +78,7 @@ class LexicalIndex:
             out.append(best)
         return out
 
-    def document_coverage(self, question: str, groups: list[int]) -> list[float]:
+    def document_coverage(self, weights: CoverageWeights, groups: list[int]) -> list[float]:
         """Per group (document), the share of the question's IDF weight found anywhere in its paragraphs.
 
         Read off BM25's posting lists (which paragraphs hold a stem), so no text is read.
@@ -89,7 +87,6 @@ class LexicalIndex:
         arbetar med?": "smeder" is in the page's other paragraphs, not in the one that lists the
         materials). Measured in ``rag.retrieve`` (``DOCUMENT_WEIGHT``).
         """
-        weights = self._weights(self.analyzer.query_terms(question))
         if not weights.total or not groups:
             return [0.0] * len(groups)
         wanted = np.asarray(groups, dtype=np.int64)
@@ -111,13 +108,14 @@ class LexicalIndex:
         positions = np.concatenate([indices[indptr[i]:indptr[i + 1]] for i in ids])
         return self._groups[positions[positions < len(self._groups)]]
 
-    def _weights(self, q: QueryTerms) -> _Weights:
-        """The question's terms with their idf and the expansion terms that count for each, worked out once
-        per question: ``best_sentence_coverage`` scores every sentence of 30 paragraphs against them."""
+    def coverage_weights(self, question: str) -> CoverageWeights:
+        """What the coverage scorers measure a text against; work it out once per question (a Riksdagen
+        question's ~140 compound expansions make it ~1 ms) and pass it to each of them."""
+        q = self.analyzer.query_terms(question)
         expanded = set(q.expanded)
-        return _Weights([(s, self.idf(s), frozenset(e for e in expanded
-                                                   if e.endswith(s) or s.startswith(e) or s.endswith(e)))
-                         for s in q.exact])
+        return CoverageWeights([(s, self.idf(s), frozenset(e for e in expanded
+                                                          if e.endswith(s) or s.startswith(e) or s.endswith(e)))
+                                for s in q.exact])
 
     def scores(self, question: str, mask: np.ndarray | None = None, compounds: bool = True) -> np.ndarray:
         """BM25 score of every text; ``mask`` (0/1 per text) restricts to a filter."""
@@ -171,7 +169,7 @@ class LexicalIndex:
 
 
 
-class _Weights:
+class CoverageWeights:
     """Coverage of one question: (stem, idf, the expansion stems that stand for it), per question term."""
 
     def __init__(self, terms: list[tuple[str, float, frozenset[str]]]) -> None:

@@ -25,7 +25,7 @@ from index.embedder import QueryEncoder
 from index.store import HNSW_EF_SEARCH, IndexReader
 
 from .answer_type import asked_type, asks_for_person, states
-from .lexical import LexicalIndex
+from .lexical import CoverageWeights, LexicalIndex
 from .types import Filters
 
 RRF_K = 20  # small k: only the first few ranks matter for a cited answer (measured: better than 60)
@@ -186,11 +186,12 @@ class HybridRetriever:
             self._type_prior(question, fused, texts)
         # within one chunk, paragraphs share a dense rank: BM25 breaks the tie, then order
         order = sorted(fused, key=lambda p: (-fused[p], -float(lex[p]), p))[:max(k, SENTENCE_POOL)]
-        if SENTENCE_WEIGHT and use_lexical and order:
-            self._sentence_match(question, order, fused, texts)
-        if DOCUMENT_WEIGHT and use_lexical and order:
-            self._document_match(question, order, fused)
-        if use_lexical and order:
+        if use_lexical and order and (SENTENCE_WEIGHT or DOCUMENT_WEIGHT):
+            weights = self.lexical.coverage_weights(question)  # what both steps measure against
+            if SENTENCE_WEIGHT:
+                self._sentence_match(weights, order, fused, texts)
+            if DOCUMENT_WEIGHT:
+                self._document_match(question, weights, order, fused)
             order.sort(key=lambda p: (-fused[p], -float(lex[p]), p))
         order = order[:k]
         return [Hit(pos=p, doc_id=self.table.doc_ids[p], number=self.table.numbers[p], score=fused[p],
@@ -204,7 +205,7 @@ class HybridRetriever:
             texts[pos] = para.text if para is not None else ""
         return texts[pos]
 
-    def _sentence_match(self, question: str, order: list[int], fused: dict[int, float],
+    def _sentence_match(self, weights: CoverageWeights, order: list[int], fused: dict[int, float],
                         texts: dict[int, str]) -> None:
         """Lift candidates with one sentence that covers the question (``LexicalIndex.best_sentence_coverage``).
 
@@ -216,11 +217,12 @@ class HybridRetriever:
         vectors (every sentence embedded at build time) added at most +0.001 on top: not worth
         a second, larger set of vectors.
         """
-        found = self.lexical.best_sentence_coverage(question, [self._text(pos, texts) for pos in order])
+        found = self.lexical.best_sentence_coverage(weights, [self._text(pos, texts) for pos in order])
         for pos, cov in zip(order, found):
             fused[pos] += SENTENCE_WEIGHT * cov
 
-    def _document_match(self, question: str, order: list[int], fused: dict[int, float]) -> None:
+    def _document_match(self, question: str, weights: CoverageWeights, order: list[int],
+                        fused: dict[int, float]) -> None:
         """Lift candidates whose document as a whole covers the question (``LexicalIndex.document_coverage``).
 
         Not for a question that names an author, a party or an addressee of the documents:
@@ -242,7 +244,7 @@ class HybridRetriever:
         if self._named and not self._named.isdisjoint(_proper_name_stems(self.lexical.analyzer, question)):
             return
         groups = [self._group_of.get(self.table.doc_ids[pos], -1) for pos in order]
-        for pos, cov in zip(order, self.lexical.document_coverage(question, groups)):
+        for pos, cov in zip(order, self.lexical.document_coverage(weights, groups)):
             fused[pos] += DOCUMENT_WEIGHT * cov
 
     def _type_prior(self, question: str, fused: dict[int, float], texts: dict[int, str]) -> None:

@@ -252,7 +252,7 @@ def test_one_sentence_covering_the_question_lifts_its_paragraph(engine, monkeypa
     gold = (SEED_IDS[3], 25)  # "Kommunen stöttar de ideella krafter … nattvandrare, grannsamverkan …"
     text = engine.retriever.reader.paragraph(*gold).text
     lexical = engine.retriever.lexical
-    best = lexical.best_sentence_coverage(question, [text])[0]
+    best = lexical.best_sentence_coverage(lexical.coverage_weights(question), [text])[0]
     from index.sentences import sentence_spans
 
     assert best == max(lexical.coverage(question, text[s:e]) for s, e in sentence_spans(text))
@@ -466,12 +466,12 @@ def test_document_coverage_counts_every_paragraph_of_a_document(seed_index):
     groups = [group_of[SEED_IDS[3]], group_of[SEED_IDS[2]]]
     # Dronjak's answer names cameras ("trygghetskameror") and Flemingsberg, in different paragraphs;
     # Stockholm's answer names neither, only a part of the compound ("trygghet"), which counts half
-    covered = lexical.document_coverage("trygghetskameror Flemingsberg", groups)
+    covered = lexical.document_coverage(lexical.coverage_weights("trygghetskameror Flemingsberg"), groups)
     assert covered[0] == pytest.approx(1.0)
     assert not any("trygghetskameror" in p.text or "Flemingsberg" in p.text
                    for p in retriever.reader.paragraphs_of(SEED_IDS[2]))
     assert 0.0 < covered[1] < 0.5
-    assert 0.0 < lexical.document_coverage("trygghetskameror Skärholmen", groups)[0] < 1.0
+    assert 0.0 < lexical.document_coverage(lexical.coverage_weights("trygghetskameror Skärholmen"), groups)[0] < 1.0
 
 
 def test_names_of_the_documents_are_the_capitalised_words_of_their_people_and_parties():
