@@ -174,8 +174,10 @@ def translate(question: str, texts: list[str], vectors: WordVectors) -> Translat
     closeness: dict[str, float] = {}  # cosine of each word matched by meaning
     missing: list[str] = []
     to_embed = [w for w in content if w not in seen and not w.isdigit()]
-    sims = vectors.get(to_embed) @ vectors.get(candidates).T if to_embed and candidates else None
-    paired = _pair_matches(tokens, set(to_embed), candidates, vectors) if candidates else {}
+    document = vectors.get(candidates) if candidates else None
+    sims = vectors.get(to_embed) @ document.T if to_embed and document is not None else None
+    paired = (_pair_matches(tokens, dict(zip(to_embed, sims)), candidates, document, vectors)
+              if sims is not None else {})
     for w in content:
         if w in paired:
             matches[w] = paired[w]
@@ -217,7 +219,7 @@ def translate(question: str, texts: list[str], vectors: WordVectors) -> Translat
     return Translation(question, rewritten, matches, missing)
 
 
-def _pair_matches(tokens: list[str], embeddable: set[str], candidates: list[str],
+def _pair_matches(tokens: list[str], alone: dict[str, np.ndarray], candidates: list[str], document: np.ndarray,
                   vectors: WordVectors) -> dict[str, str]:
     """Two adjacent question words that one Swedish compound of the sources says: both map to it.
 
@@ -227,24 +229,23 @@ def _pair_matches(tokens: list[str], embeddable: set[str], candidates: list[str]
     abstained and "How many security cameras …?" quoted the wrong paragraph. Embedded as
     a pair, they come close ("field secretaries" ↔ "fältsekreterare" 0.87, "security
     cameras" ↔ "trygghetskameror" 0.89). Taken only when the compound also looks like it
-    (``_compound_of``) and from ``MIN_COGNATE_COSINE`` on.
+    (``_compound_of``) and from ``MIN_COGNATE_COSINE`` on. ``alone``: each embedded question word's
+    cosines to ``candidates`` (whose vectors are ``document``).
     """
-    pairs = [(a, b) for a, b in zip(tokens, tokens[1:]) if a in embeddable and b in embeddable]
+    pairs = [(a, b) for a, b in zip(tokens, tokens[1:]) if a in alone and b in alone]
     if not pairs:
         return {}
-    document = vectors.get(candidates)
     sims = vectors.get([f"{a} {b}" for a, b in pairs]) @ document.T
     out: dict[str, str] = {}
     for (a, b), row in zip(pairs, sims):
         if a in out or b in out:
             continue
-        alone = vectors.get([a, b]) @ document.T  # each word by itself
         for j in np.argsort(-row)[:10]:
             if row[j] < MIN_COGNATE_COSINE:
                 break
             # the pair must mean the compound better than either word does ("schools compare" ↔
             # "skolorna" is only "schools": 0.93 alone)
-            if row[j] > alone[:, j].max() and _compound_of(a, b, candidates[j]):
+            if row[j] > max(alone[a][j], alone[b][j]) and _compound_of(a, b, candidates[j]):
                 out[a] = out[b] = candidates[j]
                 break
     return out
