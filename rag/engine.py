@@ -218,13 +218,11 @@ class Engine:
                                                     abstain.places_named(query, self._places()))
         if found:  # the document's own date or signature, quoted from its letterhead or signature block
             stated, used = found
-            if not used:  # the document asked about does not state it
+            if used:
+                answer = _stated_answer(text, stated, used)
+            else:  # the document asked about does not state it
                 answer = abstention(text, citations)
-                answer.answer, answer.mode, answer.notice = f"{stated} {RELATED_NOTE}", "metadata", notice
-                answer.resolved_question = res.question
-                answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
-                return answer
-            answer = _stated_answer(text, stated, used)
+                answer.answer, answer.mode = f"{stated} {RELATED_NOTE}", "metadata"
             answer.notice, answer.resolved_question = notice, res.question
             answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
             return answer
