@@ -25,7 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import REPO, SEED_IDS
+from conftest import REPO, SEED_IDS, SEEDS
 from ui.app_process import AppDidNotStart, AppProcess, free_port, start_app
 from ui_helpers import CHROMIUM, ask_in_page, launch_browser, nasty_engine, NASTY
 
@@ -462,3 +462,4 @@ def test_startup_refreshes_a_default_index_split_by_an_older_version(seed_index,
     assert main(["--index-dir", str(other), "--port", "7999"]) == 0
     out = capsys.readouterr().out
     assert "older version" in out and "-m index build" in out and "Documents:" not in out
+    assert str(SEEDS) in out and f"--index-dir {other}" in out  # rebuilt from what it was built from

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -42,7 +43,7 @@ def _build_seeds(index_dir: Path, upload_dir: Path, reason: str) -> None:
         print(line, flush=True)
 
 
-def _refresh_if_split_by_older_version(engine, index_dir: Path, upload_dir: Path, is_default: bool, fix_cmd: str):
+def _refresh_if_split_by_older_version(engine, index_dir: Path, upload_dir: Path, is_default: bool):
     """The default index, split by an older ``PARSER_VERSION``, is rebuilt at start; another one gets a hint.
 
     Why: a better splitter only reaches the user's paragraphs through a rebuild, and a rebuild keeps
@@ -54,9 +55,11 @@ def _refresh_if_split_by_older_version(engine, index_dir: Path, upload_dir: Path
     version = engine.reader.manifest.get("parser_version")
     if version == PARSER_VERSION:
         return engine
-    if not is_default:
+    if not is_default:  # built from anything: the hint rebuilds it from what it was built from
+        sources = " ".join(shlex.quote(str(p)) for p in engine.reader.manifest.get("sources", []))
         print(f"Note: {index_dir} was split into paragraphs by an older version ({version}, now {PARSER_VERSION}); "
-              f"rebuild it to get the current splitting: {fix_cmd}", flush=True)
+              f"rebuild it to get the current splitting: {sys.executable} -m index build {sources} "
+              f"--index-dir {shlex.quote(str(index_dir))}", flush=True)
         return engine
     del engine
     _build_seeds(index_dir, upload_dir, f"The index was split by an older version ({version})")
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             _build_seeds(index_dir, upload_dir, f"The index is damaged ({exc})")
             engine = Engine(index_dir)
-        engine = _refresh_if_split_by_older_version(engine, index_dir, upload_dir, is_default, fix_cmd)
+        engine = _refresh_if_split_by_older_version(engine, index_dir, upload_dir, is_default)
     except IndexModelMismatch as exc:
         _print_error(str(exc), f"rebuild the index with the current model: {fix_cmd}  "
                                "(or set KALLKOLL_MODEL to the model the index was built with)")
