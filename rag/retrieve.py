@@ -345,8 +345,8 @@ def _name_stems(analyzer, documents) -> frozenset[str]:
 
 def _proper_name_stems(analyzer, question: str) -> set[str]:
     """Stems of the capitalised words of a question after its first word: the names it may mention."""
-    words_ = question.split()
-    return set(analyzer.terms(" ".join(_PROPER.findall(" ".join(words_[1:])))))
+    rest = question.split(maxsplit=1)[1:]
+    return set(analyzer.terms(" ".join(_PROPER.findall(rest[0])))) if rest else set()
 
 
 def _top_positive(scores: np.ndarray, k: int) -> np.ndarray:
