@@ -49,6 +49,7 @@ class Encoder:
     model: Any  # sentence_transformers.SentenceTransformer
     counter: Any  # tokenizers.Tokenizer: the model's, without truncation (count_tokens); None if slow
     backend: str = "torch"
+    precision: str = "f32"  # what a build records in its manifest (``PassageEncoder.precision``)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, self.passage_prompt)
@@ -139,6 +140,7 @@ class PassageEncoder(Protocol):
     dim: int
     max_tokens: int
     backend: str
+    precision: str  # "f32" or "bf16": what the vectors were computed in, recorded in the manifest
 
     def encode_passages(self, texts: list[str]) -> np.ndarray: ...
 
@@ -159,8 +161,15 @@ def load_passage_encoder(model: str | None = None) -> PassageEncoder:
     name = settings.model_name(model)
     if settings.passage_backend() == "torch" or name != settings.DEFAULT_MODEL:
         return load_encoder(name)
-    key = (name, settings.passage_precision())
     with _query_lock:
+        try:
+            from . import openvino_encoder
+
+            # keyed by the precision really used: the default and the same precision asked for by
+            # name share one compiled model (each holds ~1.2-1.9 GB)
+            key = (name, openvino_encoder.resolve_precision(settings.passage_precision()))
+        except Exception:  # openvino missing or broken: the load below says so and falls back
+            key = (name, settings.passage_precision())
         if key in _passage_cache:
             return _passage_cache[key]
         model_dir = ensure_bundled_model()  # a missing model is an error for both paths: not caught
@@ -184,11 +193,13 @@ def _export_source(name: str) -> Encoder:
     return encoder
 
 
-def clear_cache() -> None:
+def clear_cache(keep_query_encoders: bool = False) -> None:
+    """Forget loaded encoders (each holds 0.4-1.9 GB); the query side's may be kept."""
     with _lock:
         _cache.clear()
     with _query_lock:
-        _query_cache.clear()
+        if not keep_query_encoders:
+            _query_cache.clear()
         _passage_cache.clear()
 
 

@@ -35,7 +35,7 @@ class Int8Encoder:
     def __init__(self, torch_encoder, onnx_query_encoder) -> None:
         self.model_id, self.dim, self.max_tokens = torch_encoder.model_id, torch_encoder.dim, torch_encoder.max_tokens
         self.query_prompt, self.passage_prompt = torch_encoder.query_prompt, torch_encoder.passage_prompt
-        self.model, self.backend = torch_encoder.model, "onnx-int8"
+        self.model, self.backend, self.precision = torch_encoder.model, "onnx-int8", "int8"
         self._torch = torch_encoder
         self._queries = onnx_query_encoder
         self._passages = replace(onnx_query_encoder, query_prompt=torch_encoder.passage_prompt)

@@ -65,20 +65,53 @@ def seed_docs():
     return {p.document.doc_id: p for p in parsed}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def encoder():
+    """The torch encoder (~1.0-1.5 GB), for the modules that compare another engine with it."""
     from index.embedder import load_encoder
 
     return load_encoder()
 
 
+@pytest.fixture(scope="module")
+def passage_encoder():
+    """The encoder a build uses (OpenVINO by default): token counts, model id, passage vectors."""
+    from index.embedder import load_passage_encoder
+
+    return load_passage_encoder()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_build_encoders():
+    """After each module, drop the torch and OpenVINO encoders and give their memory back.
+
+    Why: each holds 1.0-1.9 GB once it has embedded long texts, and a module that
+    loads another kind (or precision) used to keep every earlier one alive to the end:
+    the suite peaked at 8.9 GB. Reloading costs ~5 s (OpenVINO) or ~13 s (torch) in the
+    few modules that need one; the question encoder (ONNX, ~0.4 GB) is kept.
+    """
+    yield
+    import ctypes
+    import gc
+
+    from index import embedder
+
+    embedder.clear_cache(keep_query_encoders=True)
+    gc.collect()
+    try:  # glibc keeps freed arenas mapped; trimming returns them (no-op elsewhere)
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 @pytest.fixture(scope="session")
-def seed_index_build(tmp_path_factory, encoder):
+def seed_index_build(tmp_path_factory):
     """``(index_dir, BuildSummary)`` of the one session build of the seeds."""
     from index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("seed-index") / "index"
     summary = build_index(paths=[SEEDS], index_dir=index_dir, show_progress=False)
+    as_on_another_cpu(index_dir)
     return index_dir, summary
 
 
@@ -101,6 +134,15 @@ def swequad_dir() -> Path:
     if not (SWEQUAD_DIR / "corpus.jsonl").is_file():
         pytest.skip(f"SweQUAD-MC corpus not found in {SWEQUAD_DIR}")
     return SWEQUAD_DIR
+
+
+def as_on_another_cpu(index_dir: Path) -> None:
+    """Under ``KALLKOLL_TEST_VECTOR_NOISE=<seed>``, the index's vectors as another CPU might round them."""
+    from vector_noise import move_index_vectors, noise_seed
+
+    seed = noise_seed()
+    if seed is not None:
+        move_index_vectors(index_dir, seed)
 
 
 def assert_vectors_match(ours, reference, min_cosine: float, label: str):

@@ -98,7 +98,7 @@ def make_bad_corpus(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bad_build(tmp_path_factory, encoder):
+def bad_build(tmp_path_factory):
     """``(corpus, index_dir, BuildSummary)`` of one build of the bad corpus."""
     from index.build import build_index
 
@@ -196,7 +196,7 @@ def test_hostile_ids_and_file_names_are_just_data(bad_build, bad_engine):
     assert a.citations and a.citations[0].doc_id == SQL_NAME
 
 
-def test_a_corpus_of_only_bad_files_builds_an_empty_index_that_answers(tmp_path, encoder):
+def test_a_corpus_of_only_bad_files_builds_an_empty_index_that_answers(tmp_path):
     from index.build import build_index
     from rag.engine import Engine
 

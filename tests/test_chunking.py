@@ -46,7 +46,7 @@ def _check_cover(chunks, paragraphs):
 # ---------------------------------------------------------------- on the seeds, with the real tokenizer
 
 @pytest.mark.model
-def test_seed_chunks_list_their_paragraphs(seed_docs, encoder):
+def test_seed_chunks_list_their_paragraphs(seed_docs, passage_encoder):
     expected_groups = {
         0: [(21, 22, 23)],  # "För Mittenstyret," and the signature join the last paragraph
         1: [(2, 3), (9, 10)],  # heading PROTOKOLLSANTECKNING joins the item; the signature joins before
@@ -55,18 +55,18 @@ def test_seed_chunks_list_their_paragraphs(seed_docs, encoder):
     }
     for number, doc_id in SEED_IDS.items():
         parsed = seed_docs[doc_id]
-        chunks = chunk_document(parsed.document.title, parsed.paragraphs, encoder.count_tokens)
+        chunks = chunk_document(parsed.document.title, parsed.paragraphs, passage_encoder.count_tokens)
         _check_cover(chunks, parsed.paragraphs)
         assert [c.paragraphs for c in chunks if len(c.paragraphs) > 1] == expected_groups[number]
         assert all(c.doc_id == doc_id and c.cid == f"{doc_id}:{c.ordinal}" for c in chunks)
         for c in chunks:
-            assert encoder.count_tokens(c.embed_text) <= encoder.max_tokens
+            assert passage_encoder.count_tokens(c.embed_text) <= passage_encoder.max_tokens
 
 
 @pytest.mark.model
-def test_bullets_are_chunks_of_their_own(seed_docs, encoder):
+def test_bullets_are_chunks_of_their_own(seed_docs, passage_encoder):
     parsed = seed_docs[SEED_IDS[3]]
-    chunks = chunk_document(parsed.document.title, parsed.paragraphs, encoder.count_tokens)
+    chunks = chunk_document(parsed.document.title, parsed.paragraphs, passage_encoder.count_tokens)
     bullet_numbers = [p.number for p in parsed.paragraphs if p.kind == "bullet"]
     assert [c.paragraphs for c in chunks if c.paragraphs[0] in bullet_numbers] == [(n,) for n in bullet_numbers]
 
@@ -159,18 +159,18 @@ def test_long_paragraph_split_at_sentence_boundaries_word_counter():
 
 
 @pytest.mark.model
-def test_long_seed_paragraph_split_with_real_tokenizer(seed_docs, encoder):
+def test_long_seed_paragraph_split_with_real_tokenizer(seed_docs, passage_encoder):
     parsed = seed_docs[SEED_IDS[2]]
     longest = max(parsed.paragraphs, key=lambda p: len(p.text))
-    assert encoder.count_tokens(longest.text) > 200
+    assert passage_encoder.count_tokens(longest.text) > 200
     settings = ChunkSettings(max_tokens=96)
-    chunks = chunk_document(parsed.document.title, [longest], encoder.count_tokens, settings)
+    chunks = chunk_document(parsed.document.title, [longest], passage_encoder.count_tokens, settings)
     assert len(chunks) >= 3
     sentences = [longest.text[s:e] for s, e in sentence_spans(longest.text)]
     rebuilt = []
     for c in chunks:
         assert c.paragraphs == (longest.number,)
-        assert encoder.count_tokens(c.embed_text) <= 96
+        assert passage_encoder.count_tokens(c.embed_text) <= 96
         assert c.embed_text.startswith(parsed.document.title + "\n")
         assert c.text in longest.text
         rebuilt.extend(s for s in sentences if s in c.text)

