@@ -17,6 +17,7 @@ first = "f32" if settings.passage_backend() == "torch" else resolve_precision(se
 print(first, "f32" if first == "bf16" or not native_bf16(ov.Core()) else "bf16")
 PY
 )
+export KALLKOLL_TEST_INDEX_CACHE=${KALLKOLL_TEST_INDEX_CACHE:-${KALLKOLL_CACHE:-$HOME/.cache/kallkoll}/test-indexes}
 echo "Ranking tests as on another CPU: passages in $other (first pass: $first), vector noise seed $seed"
 KALLKOLL_PASSAGE_PRECISION=$other KALLKOLL_TEST_VECTOR_NOISE=$seed \
   exec .venv/bin/python -m pytest tests/test_rag.py tests/test_crosslingual.py -q "$@"

@@ -91,12 +91,21 @@ def _release_build_encoders():
     few modules that need one; the question encoder (ONNX, ~0.4 GB) is kept.
     """
     yield
+    release_build_encoders()
+
+
+def release_build_encoders(torch: bool = True) -> None:
+    """Forget the loaded OpenVINO (and torch) encoders and hand their memory back to the system.
+
+    ``torch=False`` after a build in a fixture: a module may hold the torch encoder through
+    the ``encoder`` fixture, and forgotten by the cache it would be loaded a second time.
+    """
     import ctypes
     import gc
 
     from index import embedder
 
-    embedder.clear_cache(keep_query_encoders=True)
+    embedder.clear_cache(torch=torch, query=False)
     gc.collect()
     try:  # glibc keeps freed arenas mapped; trimming returns them (no-op elsewhere)
         ctypes.CDLL("libc.so.6").malloc_trim(0)
@@ -111,6 +120,7 @@ def seed_index_build(tmp_path_factory):
 
     index_dir = tmp_path_factory.mktemp("seed-index") / "index"
     summary = build_index(paths=[SEEDS], index_dir=index_dir, show_progress=False)
+    release_build_encoders(torch=False)  # the module that happened to need the index first need not hold it
     as_on_another_cpu(index_dir)
     return index_dir, summary
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from conftest import REPO, assert_vectors_match
+from conftest import REPO, assert_vectors_match, release_build_encoders
 from index import embedder, model_convert, openvino_encoder, settings
 from index.embedder import load_passage_encoder
 from index.store import current_generation
@@ -46,14 +47,36 @@ def passages(seed_paragraphs, swequad_dir) -> list[str]:
     return seed_paragraphs + [pages[i] for i in chosen]
 
 
-@pytest.fixture(scope="module")
-def torch_vectors(encoder, passages) -> np.ndarray:
-    """torch's vectors of ``passages``, embedded once for the module's comparisons."""
-    return encoder.encode_passages(passages)
+@dataclass(frozen=True)
+class TorchReference:
+    passage_vectors: np.ndarray  # of ``passages``
+    token_counts: list[int]  # of ``passages``
+    question_vectors: np.ndarray  # of the seed gold questions
+
+
+def _gold_questions() -> list[str]:
+    return [json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
-def openvino_default():
+def torch_reference(passages) -> TorchReference:
+    """What torch computes for the module's comparisons, once; torch is then let go, so that it and
+    OpenVINO (~1.5 and ~1.9 GB once they have embedded long pages) are never held at the same time."""
+    encoder = embedder.load_encoder()
+    reference = TorchReference(encoder.encode_passages(passages), [encoder.count_tokens(t) for t in passages],
+                               encoder.encode_queries(_gold_questions()))
+    del encoder
+    release_build_encoders()
+    return reference
+
+
+@pytest.fixture(scope="module")
+def torch_vectors(torch_reference) -> np.ndarray:
+    return torch_reference.passage_vectors
+
+
+@pytest.fixture(scope="module")
+def openvino_default(torch_reference):
     """The OpenVINO encoder at the precision the settings ask for, also when the build is set to torch."""
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("KALLKOLL_PASSAGE_BACKEND", raising=False)
@@ -92,18 +115,16 @@ def test_bf16_is_used_only_where_the_cpu_computes_it(monkeypatch):
     assert load_passage_encoder().precision == ("bf16" if native else "f32")
 
 
-def test_token_counts_equal_torch_so_chunks_do_not_move(encoder, openvino_default, passages):
+def test_token_counts_equal_torch_so_chunks_do_not_move(torch_reference, openvino_default, passages):
     ours = [openvino_default.count_tokens(t) for t in passages]
-    assert ours == [encoder.count_tokens(t) for t in passages]
+    assert ours == torch_reference.token_counts
     assert max(ours) > 2 * openvino_default.max_tokens, "untruncated: long pages must count in full"
 
 
-def test_every_gold_question_finds_the_same_best_paragraph(encoder, torch_vectors, openvino_default,
+def test_every_gold_question_finds_the_same_best_paragraph(torch_reference, torch_vectors, openvino_default,
                                                            seed_paragraphs):
     """Search the seed paragraphs with torch's question vectors: bf16 passages must not reorder the top."""
-    questions = [json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
-    q = encoder.encode_queries(questions)
+    q = torch_reference.question_vectors
     torch_scores = q @ torch_vectors[:len(seed_paragraphs)].T
     ours_scores = q @ openvino_default.encode_passages(seed_paragraphs).T
     assert (torch_scores.argmax(axis=1) == ours_scores.argmax(axis=1)).all()
