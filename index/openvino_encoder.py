@@ -18,8 +18,11 @@ within cosine 0.99998 of torch; seed gold recall and MRR are identical, and of
 SweQUAD-MC's 962 questions one moved from rank 5 to 6 (``tests/test_openvino_encoder.py``;
 docs/benchmark.md). It is used only where
 the CPU computes bf16 natively (OpenVINO reports ``BF16`` among its optimisation
-capabilities); elsewhere the same path runs in f32. ``KALLKOLL_PASSAGE_PRECISION=f32``
-forces f32, ``KALLKOLL_PASSAGE_BACKEND=torch`` the torch path.
+capabilities); elsewhere the same path runs in f32, also when bf16 is asked for, and the
+build's manifest records the precision really used (``passage_precision``): a later build in
+the other precision embeds every chunk again instead of mixing the two. ``KALLKOLL_PASSAGE_PRECISION=f32``
+forces f32, ``KALLKOLL_PASSAGE_BACKEND=torch`` the torch path. Tests hold for either precision
+and for vectors moved five times further than bf16's rounding (``tests/vector_noise.py``).
 
 Two requests of 16 texts each keep both cores busy while the other request's
 tokens are padded and its output pooled in numpy, which a single request leaves

@@ -95,6 +95,7 @@ def test_passage_vectors_equal_torch(torch_vectors, openvino_default, passages):
 
 
 def test_f32_is_torch_to_the_float(torch_vectors, passages, monkeypatch):
+    monkeypatch.delenv("KALLKOLL_PASSAGE_BACKEND", raising=False)  # OpenVINO's f32, whatever the build is set to
     monkeypatch.setenv("KALLKOLL_PASSAGE_PRECISION", "f32")
     f32 = load_passage_encoder()  # where the CPU has no bf16 this is the default encoder itself
     assert f32.backend == "openvino-f32" and f32.precision == "f32"
@@ -111,6 +112,7 @@ def test_bf16_is_used_only_where_the_cpu_computes_it(monkeypatch):
     assert openvino_encoder.resolve_precision("bf16") == ("bf16" if native else "f32")
     assert openvino_encoder.resolve_precision(None) == ("bf16" if native else "f32")
     assert openvino_encoder.resolve_precision("f32") == "f32"
+    monkeypatch.delenv("KALLKOLL_PASSAGE_BACKEND", raising=False)
     monkeypatch.setenv("KALLKOLL_PASSAGE_PRECISION", "bf16")
     assert load_passage_encoder().precision == ("bf16" if native else "f32")
 
@@ -157,6 +159,7 @@ def test_torch_selected_by_setting(monkeypatch):
 
 
 def test_missing_openvino_falls_back_to_torch(monkeypatch, caplog):
+    monkeypatch.delenv("KALLKOLL_PASSAGE_BACKEND", raising=False)  # the fallback, not the setting, chooses torch
     monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino → ImportError
     monkeypatch.setattr(embedder, "_passage_cache", {})  # nothing loaded yet; the real cache comes back after
     with caplog.at_level(logging.WARNING):

@@ -294,10 +294,12 @@ def test_gold_set_floors(engine):
 
     m = evaluate_gold(engine, GOLD)
     print("seed gold:", m)
-    assert m["recall@3"] >= 0.94  # measured 0.957
-    assert m["recall@5"] >= 0.96  # measured 0.978
-    assert m["unanswerable_abstained"] >= 0.96  # measured 1.000 (26 of 26, 15 of them English)
-    assert m["answerable_answered"] >= 0.88  # measured 0.914 (English questions: 7 of 10); 0.941 of them cite gold
+    # Each floor lies below the lowest figure of the vectors as built (f32 and torch alike), bf16 and
+    # four vector_noise copies (README "Quality"); 93 answerable questions, so one question is 0.011.
+    assert m["recall@3"] >= 0.93  # measured 0.946-0.957 (88-89 of 93); 0.94 left no question to spare at f32
+    assert m["recall@5"] >= 0.96  # measured 0.978 on every copy
+    assert m["unanswerable_abstained"] >= 0.96  # measured 1.000 (26 of 26, 15 of them English) on every copy
+    assert m["answerable_answered"] >= 0.88  # measured 0.925-0.935; 0.931-0.943 of them cite gold
 
 
 def test_bad_input_gives_a_message(engine):
@@ -460,8 +462,10 @@ def test_swequad_floors(swequad_engine):
 
     m = evaluate_swequad(swequad_engine, SWEQUAD_DIR)
     print("swequad:", m)
-    assert m["recall@5"] >= 0.925  # measured 0.932
-    assert m["mrr"] >= 0.825  # measured 0.838
+    # f32 as built 0.929 / 0.837; three vector_noise copies 0.927-0.930 / 0.835-0.836 (2-3 questions of 962
+    # either way): the recall floor lies six questions below the lowest
+    assert m["recall@5"] >= 0.92
+    assert m["mrr"] >= 0.825
 
 
 @pytest.mark.slow
