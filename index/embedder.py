@@ -125,7 +125,7 @@ def load_query_encoder(model: str | None = None) -> QueryEncoder:
         try:
             from . import onnx_encoder
 
-            encoder: QueryEncoder = onnx_encoder.load(name, model_dir, lambda: _export_source(name))
+            encoder: QueryEncoder = onnx_encoder.load(name, model_dir)
         except Exception as exc:
             log.warning("ONNX question encoder unavailable (%s: %s); using torch", type(exc).__name__, exc)
             encoder = load_encoder(name)
@@ -176,21 +176,12 @@ def load_passage_encoder(model: str | None = None) -> PassageEncoder:
         try:
             from . import openvino_encoder
 
-            encoder: PassageEncoder = openvino_encoder.load(name, model_dir, lambda: _export_source(name),
-                                                            precision=key[1])
+            encoder: PassageEncoder = openvino_encoder.load(name, model_dir, precision=key[1])
         except Exception as exc:
             log.warning("OpenVINO passage encoder unavailable (%s: %s); using torch", type(exc).__name__, exc)
             encoder = load_encoder(name)
         _passage_cache[key] = encoder
         return encoder
-
-
-def _export_source(name: str) -> Encoder:
-    """The torch encoder for a one-off export, not kept: the process then runs without it."""
-    encoder = load_encoder(name)
-    with _lock:
-        _cache.pop(name, None)
-    return encoder
 
 
 def clear_cache(torch: bool = True, query: bool = True, passage: bool = True) -> None:

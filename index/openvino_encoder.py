@@ -155,7 +155,7 @@ def native_bf16(core: Any) -> bool:
         return False
 
 
-def load(model_id: str, model_dir: Path, torch_loader: Callable[[], Any],
+def load(model_id: str, model_dir: Path, make_export: Callable[[Path], Any] = onnx_encoder.export_in_child,
          precision: str | None = None) -> OpenVinoPassageEncoder:
     """The OpenVINO passage encoder for a converted model folder, exporting the graph first if needed.
 
@@ -168,7 +168,7 @@ def load(model_id: str, model_dir: Path, torch_loader: Callable[[], Any],
     precision = resolve_precision(precision, core)
     config = {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "THROUGHPUT",
               "CPU_RUNTIME_CACHE_CAPACITY": str(SHAPE_CACHE)}
-    compiled = onnx_encoder.open_export(model_dir, torch_loader,
+    compiled = onnx_encoder.open_export(model_dir, make_export,
                                         lambda path: core.compile_model(str(path), "CPU", config))
     facts = onnx_encoder.model_facts(model_dir)
     return OpenVinoPassageEncoder(

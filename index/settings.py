@@ -67,3 +67,16 @@ def passage_precision() -> str | None:
     """``KALLKOLL_PASSAGE_PRECISION`` (``bf16`` or ``f32``); unset: bf16 where the CPU computes it natively."""
     value = os.environ.get("KALLKOLL_PASSAGE_PRECISION", "").strip().lower()
     return value if value in ("bf16", "f32") else None
+
+
+#: How the answer is chosen: ``rules`` (default: rag/abstain.py decides, rag/extractive.py picks the
+#: sentences, the trained reader marks the answer words in them) or ``learned`` (the reader's spans and
+#: the fitted decision decide, rag/learned_answer.py). The default is the one that measured better on
+#: held-out data (README "Quality": the learned decision still says "not found" far too often).
+ANSWER_STEPS = ("rules", "learned")
+
+
+def answer_step(override: str | None = None) -> str:
+    """``KALLKOLL_ANSWER_STEP``; anything unknown means the default, ``rules``."""
+    value = (override or os.environ.get("KALLKOLL_ANSWER_STEP", "")).strip().lower()
+    return value if value in ANSWER_STEPS else "rules"

@@ -23,10 +23,13 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("-k", type=int, default=5, help="paragraphs considered for the answer (default 5)")
     ask.add_argument("--conversation", action="store_true",
                      help="treat the questions as one conversation (follow-ups refer to earlier ones)")
-    ev = sub.add_parser("eval", help="recall@1/3/5, MRR and abstention accuracy on a gold set")
+    ev = sub.add_parser("eval", help="retrieval recall and answer-level figures on a gold set")
     ev.add_argument("gold", help="seeds gold JSONL (tests/gold/seeds_gold.jsonl) or a SweQUAD-MC folder")
     ev.add_argument("--index-dir", help="index built from the gold set's documents")
     ev.add_argument("--no-compounds", action="store_true", help="switch compound matching off (to compare)")
+    for p in (ask, ev):
+        p.add_argument("--answer-step", choices=("learned", "rules"),
+                       help="how answers are chosen (default: $KALLKOLL_ANSWER_STEP or learned)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
 
@@ -36,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from .engine import Engine
 
     try:
-        engine = Engine(args.index_dir)
+        engine = Engine(args.index_dir, answer_step=args.answer_step)
     except (IndexError_, ModelNotAvailable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

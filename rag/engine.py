@@ -22,11 +22,12 @@ from index.embedder import load_query_encoder
 from index.store import IndexReader, open_index
 from index.types import Document, Paragraph
 
-from . import abstain, crosslingual, document_facts
+from . import abstain, crosslingual, document_facts, learned_answer
 from .citations import dangling_markers, make_citation, quote_is_verbatim
 from .extractive import compose
 from .followup import Resolution, resolve
 from .inputs import BadQuestion, clean_question
+from .reader import load_reader
 from .retrieve import HybridRetriever, document_context
 from .types import Answer, Citation, Filters, Turn
 from .word_vectors import WordVectors
@@ -53,7 +54,7 @@ class Engine:
     """Answers questions over one index directory; safe to call from many threads."""
 
     def __init__(self, index_dir: str | Path | None = None, model: str | None = None,
-                 generator: Any = None, reranker: Any = None) -> None:
+                 generator: Any = None, reranker: Any = None, answer_step: str | None = None) -> None:
         self.index_dir = settings.index_dir(index_dir)
         self.model = settings.model_name(model)
         if generator is None:
@@ -68,6 +69,16 @@ class Engine:
         self.reranker = reranker  # rag.rerank.Reranker or None
         self._lock = threading.Lock()
         self.retriever = self._load()
+        # the learned answer step (rag/learned_answer.py) when its weights are here, else the rules
+        self.answer_step = settings.answer_step(answer_step)
+        self.decision = None
+        self._answer_reader: Any = None  # loaded on first use (rag/reader.py): ~1 s, and a cold start need not pay it
+        self._reader_failed = False
+        if self.answer_step == "learned":
+            reader, self.decision = self._load_learned()
+            if reader is None or self.decision is None:
+                self.answer_step = "rules"
+            self._answer_reader = reader
         # English questions' word vectors, shared on disk by every index of the model (rag/word_vectors.py)
         self.word_vectors = WordVectors(self.retriever.encoder, word_store_path(settings.cache_dir(), self.model))
         self._asking = 0  # questions being answered now: a word prefetch waits for them
@@ -79,6 +90,31 @@ class Engine:
     def _load(self) -> HybridRetriever:
         reader = open_index(self.index_dir, expect_model=self.model)
         return HybridRetriever(reader, load_query_encoder(self.model))
+
+    @property
+    def answer_reader(self) -> Any:
+        """The trained reader (ONNX Runtime), or None when it cannot be had; loaded once, on first use."""
+        if self._answer_reader is None and not self._reader_failed:
+            with self._lock:
+                if self._answer_reader is None and not self._reader_failed:
+                    try:
+                        self._answer_reader = load_reader()
+                    except Exception as exc:  # only the marking of the answer words is lost
+                        log.warning("answer reader unavailable (%s: %s)", type(exc).__name__, exc)
+                    self._reader_failed = self._answer_reader is None
+        return self._answer_reader
+
+    @staticmethod
+    def _load_learned() -> tuple[Any, Any]:
+        """The reader and the fitted decision; (None, None), with a warning, when either cannot be had."""
+        try:
+            reader, decision = load_reader(), learned_answer.Decision.load()
+        except Exception as exc:  # a broken export or card must not cost the user their answers
+            log.warning("learned answer step unavailable (%s: %s); answering by the rules", type(exc).__name__, exc)
+            return None, None
+        if reader is None or decision is None:
+            log.warning("learned answer step has no weights (rag/weights/); answering by the rules")
+        return reader, decision
 
     def reload(self) -> None:
         """Pick up a new index generation (after a build), replacing the old one atomically."""
@@ -226,6 +262,12 @@ class Engine:
             answer.notice, answer.resolved_question = notice, res.question
             answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
             return answer
+        if self.answer_step == "learned" and self.generator is None:
+            answer = self._learned(res.question, query, citations, hits[:k], text)
+            answer.notice = " ".join(p for p in (notice, answer.notice) if p)
+            answer.resolved_question = res.question
+            answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
+            return answer
         decision = abstain.decide(query, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
                                   contexts=contexts, crosslingual=translation is not None)
@@ -280,6 +322,32 @@ class Engine:
         return Answer(question=question, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
                       coverage=coverage, mode="extractive")
 
+    def _learned(self, question: str, words: str, citations: list[Citation], hits: list, shown: str) -> Answer:
+        """The reader's span in the best paragraphs, if the fitted decision says it answers (rag/learned_answer.py).
+
+        ``question`` is what the reader reads (as asked, in any language); ``words`` the
+        question in the sources' words, for the coverage signal.
+        """
+        named = abstain.places_named(words, self._places())
+        pairs = list(zip(citations, [h.dense for h in hits]))
+        if named:  # "… i Stockholm?" is answered with what Stockholm's documents say, never Huddinge's
+            pairs = [(c, d) for c, d in pairs if abstain.is_about(c.text, c.meta.get("body", ""), named)]
+            if not pairs:
+                return abstention(shown, citations)
+        kept, dense = [c for c, _ in pairs], [d for _, d in pairs]
+        found = learned_answer.candidates(question, kept, dense, self.answer_reader, self.decision,
+                                          self.retriever.lexical, words)
+        text, used, sentences = learned_answer.compose(found, self.decision)
+        unquoted = text  # a footnote "[12]" inside a quoted sentence is the document's text, not a marker
+        for c in used:
+            for s, e in c.quote_spans:
+                unquoted = unquoted.replace(f"”{c.text[s:e]}”", "", 1)
+        if not used or dangling_markers(unquoted, used) or not all(quote_is_verbatim(c) for c in used):
+            return abstention(shown, citations)  # nothing answers, or (never by construction) an unchecked quote
+        coverage = _coverage_line(sentences, len({c.doc_id for c in used}))
+        return Answer(question=shown, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
+                      coverage=coverage, mode="extractive")
+
     def _author_answer(self, question: str, res: Resolution, retriever: HybridRetriever) -> Answer:
         """"Vem skrev det?": the signature of the document the previous answer cited first."""
         prev = res.previous.answer.citations[0]
@@ -309,7 +377,7 @@ def abstention(question: str, citations: list[Citation]) -> Answer:
     related = citations[:RELATED_SHOWN]
     for i, c in enumerate(related, start=1):
         c.n = i
-        c.quote, c.quote_spans = "", []
+        c.quote, c.quote_spans, c.answer_spans = "", [], []
     return Answer(question=question, answer=NOT_FOUND, abstained=True, related=related, mode="extractive")
 
 

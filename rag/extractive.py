@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from index.sentences import sentence_spans
 
 from .citations import comparable, set_quote, source_label
+from .content_lines import ASKS_WHO_WHEN, is_content
 from .answer_type import asked_type, states
 from .lexical import LexicalIndex, words
 from .types import Citation
@@ -41,11 +42,14 @@ def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citat
     top = max((c.score for c in citations), default=1.0) or 1.0
     kind, focus = asked_type(question)
     focus_stems = {lexical.analyzer.stem(w) for w in focus}
+    who_when = bool(ASKS_WHO_WHEN.search(question))
     for rank, c in enumerate(citations[:CANDIDATE_PARAGRAPHS]):
         for span in sentence_spans(c.text):
             sentence = c.text[span[0]:span[1]]
             if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
                 continue  # a question quoted from an interpellation answers nothing
+            if not who_when and not is_content(sentence):
+                continue  # a signature, date or heading line answers no content question (content_lines)
             cov = lexical.coverage(question, sentence)
             prior = c.score / top
             position_bonus = 0.05 if span[0] == 0 else 0.0  # a paragraph's opening sentence states its point

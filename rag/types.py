@@ -40,11 +40,14 @@ class Citation:
     score: float  # retrieval score of the paragraph (fused rank score, higher is better)
     meta: dict[str, str] = field(default_factory=dict)  # doc_type, author, party, role, body, date, ...
     quote_spans: list[tuple[int, int]] = field(default_factory=list)  # character spans of quote in text
+    #: the exact answer the reader found, inside a quoted span ("ungefär **300 kameror**"); may be empty
+    answer_spans: list[tuple[int, int]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"n": self.n, "doc_id": self.doc_id, "title": self.title, "paragraph": self.paragraph,
                 "text": self.text, "quote": self.quote, "score": round(float(self.score), 4),
-                "meta": dict(self.meta), "quote_spans": [list(s) for s in self.quote_spans]}
+                "meta": dict(self.meta), "quote_spans": [list(s) for s in self.quote_spans],
+                "answer_spans": [list(s) for s in self.answer_spans]}
 
 
 @dataclass

@@ -9,11 +9,9 @@ missing, damaged export) still answer.
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 
@@ -21,7 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, assert_vectors_match
-from index import embedder, model_convert, onnx_encoder, settings
+from index import embedder, settings
 
 pytestmark = pytest.mark.model
 
@@ -110,51 +108,3 @@ def test_missing_onnxruntime_falls_back_to_torch(monkeypatch, caplog):
         encoder = embedder.load_query_encoder()
     assert encoder.backend == "torch" and "using torch" in caplog.text
     assert encoder.encode_queries(["Vad kostar kamerorna?"]).shape == (1, 384)
-
-
-@pytest.mark.slow
-def test_export_is_made_once_and_remade_when_damaged(tmp_path, encoder):
-    """A private model folder (weights linked, not copied): export, reuse, damage, re-export."""
-    source = model_convert.bundled_model_dir()
-    model_dir = tmp_path / "models" / source.name
-    shutil.copytree(source, model_dir, ignore=shutil.ignore_patterns("model.safetensors"))
-    (model_dir / "model.safetensors").symlink_to(source / "model.safetensors")
-    exports = []
-
-    def torch_loader():
-        exports.append(1)
-        return encoder
-
-    probe = ["Vilka åtgärder föreslås mot segregation i Järva?"]
-    reference = encoder.encode_queries(probe)[0]
-
-    def cosine_of_a_fresh_load() -> float:
-        """Load the export, embed the probe, let the session go (each holds ~0.4 GB)."""
-        vector = onnx_encoder.load(settings.DEFAULT_MODEL, model_dir, torch_loader).encode_queries(probe)[0]
-        gc.collect()
-        return float(vector @ reference)
-
-    assert cosine_of_a_fresh_load() >= 0.99999
-    assert len(exports) == 1 and onnx_encoder.is_current(model_dir)
-    onnx_encoder.load(settings.DEFAULT_MODEL, model_dir, torch_loader)
-    assert len(exports) == 1, "a current export is reused, not redone"
-
-    out = onnx_encoder.onnx_dir(model_dir)
-    data = out / onnx_encoder.DATA_FILE
-    with open(data, "r+b") as fh:  # a crash mid-copy: half the weights
-        fh.truncate(data.stat().st_size // 2)
-    assert not onnx_encoder.is_current(model_dir)
-    assert cosine_of_a_fresh_load() >= 0.99999
-    assert len(exports) == 2
-
-    # garbage with a marker that still claims the right sizes: caught when ONNX Runtime loads it
-    graph = out / onnx_encoder.ONNX_FILE
-    graph.write_bytes(b"\0" * graph.stat().st_size)
-    assert cosine_of_a_fresh_load() >= 0.99999
-    assert len(exports) == 3
-
-    # a new conversion of the model (its marker changes) makes the export stale
-    marker = json.loads((model_dir / model_convert.MARKER_FILE).read_text())
-    marker["converter_version"] = "other"
-    (model_dir / model_convert.MARKER_FILE).write_text(json.dumps(marker))
-    assert not onnx_encoder.is_current(model_dir)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO, assert_vectors_match, release_build_encoders
-from index import embedder, model_convert, openvino_encoder, settings
+from index import embedder, openvino_encoder, settings
 from index.embedder import load_passage_encoder
 from index.store import current_generation
 

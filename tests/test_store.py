@@ -6,7 +6,6 @@ import json
 import shutil
 import sqlite3
 import time
-from pathlib import Path
 
 import faiss
 import numpy as np

@@ -183,6 +183,7 @@ CSS = """
 .kk-para {margin: .3em 0; padding: .4em .6em; border-left: 3px solid #c7d2fe;
   background: var(--background-fill-secondary); white-space: pre-wrap; font-style: normal;}
 mark.kk-quote {background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px;}
+strong.kk-answer {font-weight: 700; background: #fcd34d; border-radius: 2px;}
 .kk-doc-nav {position: sticky; top: 0; z-index: 2; background: var(--background-fill-primary);
   padding: .3em 0; border-bottom: 1px solid var(--border-color-primary);}
 .kk-card footer, .kk-doc-nav {display: flex; gap: .8em; align-items: center; justify-content: space-between;}

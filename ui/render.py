@@ -107,7 +107,12 @@ def answer_markdown(answer: Answer, turn: int, scope: str = "") -> str:
     text = answer.answer.strip()
     if answer.coverage and text.endswith(answer.coverage):
         text = text[: -len(answer.coverage)].rstrip()
-    parts.append(_link_markers(md_escape(text), turn, (c.n for c in answer.citations)))
+    escaped = md_escape(text)
+    for c in answer.citations:  # "ungefär **300 kameror**": the words that answer, inside the quote
+        bold = answer_in_bold(c)
+        if bold:
+            escaped = escaped.replace(bold[0], bold[1], 1)
+    parts.append(_link_markers(escaped, turn, (c.n for c in answer.citations)))
     if answer.coverage:
         parts.append(f"*{md_escape(answer.coverage)}*")
     return "\n\n".join(parts)
@@ -124,12 +129,13 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def highlighted(text: str, spans: Sequence[Sequence[int]]) -> str:
+def highlighted(text: str, spans: Sequence[Sequence[int]], answers: Sequence[Sequence[int]] = ()) -> str:
     """``text`` HTML-escaped, with the character ``spans`` (quoted sentences) in ``<mark>``.
 
     Spans that overlap an earlier one or fall outside the text are ignored, so a bad
     span can hide a highlight but never garble or duplicate the text; spans with
-    only white space between them are marked as one.
+    only white space between them are marked as one. An ``answers`` span (the exact
+    answer the reader found) inside a mark is set in ``<strong class='kk-answer'>``.
     """
     merged: list[list[int]] = []
     for s, e in sorted((int(s), int(e)) for s, e in spans):
@@ -142,10 +148,36 @@ def highlighted(text: str, spans: Sequence[Sequence[int]]) -> str:
     out, pos = [], 0
     for s, e in merged:
         out.append(html.escape(text[pos:s]))
-        out.append(f"<mark class='kk-quote'>{html.escape(text[s:e])}</mark>")
+        out.append(f"<mark class='kk-quote'>{_strong_inside(text, s, e, answers)}</mark>")
         pos = e
     out.append(html.escape(text[pos:]))
     return "".join(out)
+
+
+def _strong_inside(text: str, start: int, end: int, answers: Sequence[Sequence[int]]) -> str:
+    """text[start:end] escaped, the first answer span wholly inside it in ``<strong>``."""
+    for a, b in sorted((int(a), int(b)) for a, b in answers):
+        if start <= a < b <= end:
+            return (html.escape(text[start:a]) + f"<strong class='kk-answer'>{html.escape(text[a:b])}</strong>"
+                    + html.escape(text[b:end]))
+    return html.escape(text[start:end])
+
+
+def answer_in_bold(c: Citation) -> tuple[str, str] | None:
+    """(the escaped quote as the chat shows it, the same with the reader's answer in **bold**), if it has one."""
+    for s, e in c.quote_spans:
+        for a, b in c.answer_spans:
+            if s <= a < b <= e:
+                while a < b and c.text[a].isspace():
+                    a += 1
+                while b > a and c.text[b - 1].isspace():
+                    b -= 1
+                if a == b:
+                    continue
+                plain = md_escape(c.text[s:e])
+                bold = md_escape(c.text[s:a]) + "**" + md_escape(c.text[a:b]) + "**" + md_escape(c.text[b:e])
+                return f"”{plain}”", f"”{bold}”"
+    return None
 
 
 def who_text(meta: dict[str, str]) -> str:
@@ -185,7 +217,7 @@ def source_card(c: Citation, turn: int, selected: bool, related: bool = False) -
         f"<header><span class='kk-num'>{int(c.n)}</span>"
         f"<span class='kk-title'>{esc(c.title)}</span></header>"
         f"{meta_html(c.meta, c.paragraph)}"
-        f"<blockquote class='kk-para'>{highlighted(c.text, c.quote_spans)}</blockquote>"
+        f"<blockquote class='kk-para'>{highlighted(c.text, c.quote_spans, c.answer_spans)}</blockquote>"
         f"<footer>{_button('Öppna dokument', 'open', turn, c.n, 'kk-btn kk-open')}"
         f"<span class='kk-id'>{esc(c.doc_id)} · stycke {int(c.paragraph)}</span></footer>"
         f"</article>")

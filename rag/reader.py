@@ -1,0 +1,176 @@
+"""The learned reader at question time: which words of the top paragraphs answer, and how surely.
+
+ONNX Runtime runs the trained reader (``rag.reader_model``) over every window of the
+paragraphs retrieval found, in one batch. The graph is exported once per machine and
+weights file, in a child process (torch never enters the asking process), into
+``<cache>/readers/``, keyed by the hash of the committed weights and of the converted
+model, so new weights or a new conversion make a new export and a damaged one is
+redone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index import settings
+from index.model_convert import MARKER_FILE, ensure_bundled_model
+
+from . import reader_windows as rw
+from .reader_spans import best_span
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
+CARD = WEIGHTS_DIR / "reader.json"
+GRAPH = "reader.onnx"
+MAX_WINDOWS = 24  # windows read per question: the top paragraphs, a long one in several windows
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's best span in one paragraph."""
+
+    index: int  # which of the paragraphs given
+    span: tuple[int, int]  # characters of the answer in that paragraph
+    score: float  # start + end logit of the span
+    null: float  # the no-answer score of the paragraph (lowest over its windows)
+
+    @property
+    def margin(self) -> float:
+        """How much more the reader believes the span than "no answer here" (> 0: it prefers the span)."""
+        return self.score - self.null
+
+
+class AnswerReader:
+    """Reads (question, paragraphs) → one ``Reading`` per paragraph that has a span."""
+
+    def __init__(self, session: Any, tokenizer: Any) -> None:
+        self.session = session
+        self.tokenizer = tokenizer
+        self._passages: dict[str, rw.Encoded] = {}  # tokenised paragraphs, the most recent kept
+        self._lock = threading.Lock()
+
+    def _encode_passage(self, text: str) -> rw.Encoded:
+        with self._lock:
+            found = self._passages.get(text)
+            if found is None:
+                if len(self._passages) > 4096:
+                    self._passages.clear()
+                found = self._passages[text] = rw.encode(self.tokenizer, text)
+            return found
+
+    def read(self, question: str, paragraphs: list[str]) -> list[Reading]:
+        question_tokens = rw.encode(self.tokenizer, question)
+        items: list[tuple[int, rw.Window]] = []
+        for i, text in enumerate(paragraphs):
+            for w in rw.windows(question_tokens, self._encode_passage(text)):
+                items.append((i, w))
+        items = items[:MAX_WINDOWS]
+        if not items:
+            return []
+        width = max(len(w.input_ids) for _, w in items)
+        ids = np.full((len(items), width), rw.PAD_ID, dtype=np.int64)
+        for row, (_, w) in enumerate(items):
+            ids[row, :len(w.input_ids)] = w.input_ids
+        mask = (ids != rw.PAD_ID).astype(np.int64)
+        start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        best: dict[int, Reading] = {}
+        for (i, w), s, e in zip(items, start, end):
+            found = best_span(s, e, w)
+            if found is None:
+                continue
+            score, span, null = found
+            old = best.get(i)
+            if old is None:
+                best[i] = Reading(i, span, score, null)
+            else:
+                keep = (score, span) if score > old.score else (old.score, old.span)
+                best[i] = Reading(i, keep[1], keep[0], min(null, old.null))
+        return [best[i] for i in sorted(best)]
+
+
+def card() -> dict:
+    """What the committed weights were trained on, with their held-out figures (``scripts/train_reader.py``)."""
+    return json.loads(CARD.read_text(encoding="utf-8")) if CARD.exists() else {}
+
+
+def _stamp(model_dir: Path, weights: Path) -> str:
+    digest = hashlib.sha256(weights.read_bytes())
+    marker = model_dir / MARKER_FILE
+    digest.update(marker.read_bytes() if marker.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+def export_dir(model_dir: Path, weights: Path = WEIGHTS) -> Path:
+    return settings.cache_dir() / "readers" / _stamp(model_dir, weights)
+
+
+def _export(model_dir: Path, weights: Path, out: Path) -> None:
+    """The ONNX graph made by ``python -m rag.reader_model export`` in a child process, then moved in place."""
+    from filelock import FileLock
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(out) + ".lock", timeout=900):
+        if (out / GRAPH).exists():
+            return
+        tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
+        try:
+            root = str(Path(__file__).resolve().parent.parent)
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+            done = subprocess.run([sys.executable, "-m", "rag.reader_model", "export", str(model_dir),
+                                   str(tmp / GRAPH), str(weights)], env=env, capture_output=True, text=True,
+                                  timeout=900)
+            if done.returncode != 0:
+                lines = [line for line in done.stderr.splitlines() if line.strip()]
+                raise RuntimeError(f"the reader's ONNX export failed: {lines[-1] if lines else done.returncode}")
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+_loaded: dict[str, AnswerReader] = {}
+_load_lock = threading.Lock()
+
+
+def load_reader(weights: Path | None = None) -> AnswerReader | None:
+    """The reader for the committed weights, exported on first use; None when no weights are committed."""
+    weights = weights or WEIGHTS
+    if not weights.exists():
+        return None
+    with _load_lock:
+        key = str(weights)
+        if key in _loaded:
+            return _loaded[key]
+        import onnxruntime as ort
+
+        model_dir = ensure_bundled_model()
+        out = export_dir(model_dir, weights)
+        for attempt in (1, 2):
+            if not (out / GRAPH).exists():
+                _export(model_dir, weights, out)
+            try:
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = max(1, os.cpu_count() or 1)
+                options.inter_op_num_threads = 1
+                options.log_severity_level = 3
+                session = ort.InferenceSession(str(out / GRAPH), options, providers=["CPUExecutionProvider"])
+                break
+            except Exception:  # a truncated or foreign file: made again once
+                if attempt == 2:
+                    raise
+                shutil.rmtree(out, ignore_errors=True)
+        reader = _loaded[key] = AnswerReader(session, rw.load_tokenizer(model_dir))
+        return reader
