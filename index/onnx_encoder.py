@@ -209,14 +209,13 @@ def _torch_export(torch_encoder: Any, target: Path) -> None:
     sample = torch_encoder.model.tokenizer(["query: ett exempel", "query: en längre exempelmening här"],
                                            padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "last_hidden_state")}
-    whole = target
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes about Python branches on shapes: the graph is checked by tests
         # dynamo=False: the TorchScript exporter needs only the `onnx` package, not onnxscript
         torch.onnx.export(LastHiddenState(bert).eval(), (sample["input_ids"], sample["attention_mask"]),
-                          str(whole), input_names=["input_ids", "attention_mask"],
-                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=OPSET, do_constant_folding=False,
-                          dynamo=False)
+                          str(target), input_names=["input_ids", "attention_mask"],
+                          output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=OPSET,
+                          dynamo=False, do_constant_folding=False)  # ORT and OpenVINO fold; folding here cost 0.4 GB
 
 
 def _save_external(whole: Path, target: Path) -> None:
@@ -237,13 +236,18 @@ def export_in_child(model_dir: Path) -> None:
     (the app, a build, the test suite) it stayed resident afterwards; the child gives it
     all back when it exits, and the asking process never imports torch.
     """
+    run_module_in_child(["index.onnx_encoder", str(model_dir)], "the ONNX export")
+
+
+def run_module_in_child(args: list[str], what: str) -> None:
+    """``python -m ARGS`` in a child with this checkout importable; a failure raises with its last stderr line."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in (str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")) if p))
-    done = subprocess.run([sys.executable, "-m", "index.onnx_encoder", str(model_dir)], env=env,
-                          capture_output=True, text=True, timeout=_LOCK_TIMEOUT_S)
+    done = subprocess.run([sys.executable, "-m", *args], env=env, capture_output=True, text=True,
+                          timeout=_LOCK_TIMEOUT_S)
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        raise RuntimeError(f"the ONNX export failed: {lines[-1] if lines else f'exit {done.returncode}'}")
+        raise RuntimeError(f"{what} failed: {lines[-1] if lines else f'exit {done.returncode}'}")
 
 
 def open_export(model_dir: Path, make_export: Callable[[Path], Any], open_graph: Callable[[Path], T]) -> T:
@@ -270,13 +274,14 @@ def load(model_id: str, model_dir: Path, make_export: Callable[[Path], Any] = ex
     import onnxruntime as ort  # ImportError → the caller falls back to torch
 
     facts = model_facts(model_dir)
-    session = open_export(model_dir, make_export, lambda path: _session(ort, path))
+    graph = open_export(model_dir, make_export, lambda path: session(ort, path))
     return OnnxQueryEncoder(model_id=model_id, dim=facts.dim, max_tokens=facts.max_tokens,
-                            query_prompt=QUERY_PROMPT, session=session,
+                            query_prompt=QUERY_PROMPT, session=graph,
                             tokenizer=load_tokenizer(model_dir, facts.max_tokens), pad_id=facts.pad_id)
 
 
-def _session(ort: Any, path: Path) -> Any:
+def session(ort: Any, path: Path) -> Any:
+    """An ONNX Runtime session tuned for small batches on this machine's cores (question encoder, reader)."""
     options = ort.SessionOptions()
     # one question is a small graph: all cores on the matrix products, no parallel branches to run
     options.intra_op_num_threads = max(1, os.cpu_count() or 1)

@@ -70,7 +70,7 @@ def passage_precision() -> str | None:
 
 
 #: How the answer is chosen: ``rules`` (default: rag/abstain.py decides, rag/extractive.py picks the
-#: sentences, the trained reader marks the answer words in them) or ``learned`` (the reader's spans and
+#: sentences) or ``learned`` (the reader's spans and
 #: the fitted decision decide, rag/learned_answer.py). The default is the one that measured better on
 #: held-out data (README "Quality": the learned decision still says "not found" far too often).
 ANSWER_STEPS = ("rules", "learned")

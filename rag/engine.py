@@ -69,16 +69,14 @@ class Engine:
         self.reranker = reranker  # rag.rerank.Reranker or None
         self._lock = threading.Lock()
         self.retriever = self._load()
-        # the learned answer step (rag/learned_answer.py) when its weights are here, else the rules
+        # the learned answer step (rag/learned_answer.py) when asked for and its weights load, else the rules;
+        # the rules load no reader
         self.answer_step = settings.answer_step(answer_step)
-        self.decision = None
-        self._answer_reader: Any = None  # loaded on first use (rag/reader.py): ~1 s, and a cold start need not pay it
-        self._reader_failed = False
+        self.answer_reader, self.decision = None, None
         if self.answer_step == "learned":
-            reader, self.decision = self._load_learned()
-            if reader is None or self.decision is None:
+            self.answer_reader, self.decision = self._load_learned()
+            if self.answer_reader is None or self.decision is None:
                 self.answer_step = "rules"
-            self._answer_reader = reader
         # English questions' word vectors, shared on disk by every index of the model (rag/word_vectors.py)
         self.word_vectors = WordVectors(self.retriever.encoder, word_store_path(settings.cache_dir(), self.model))
         self._asking = 0  # questions being answered now: a word prefetch waits for them
@@ -90,19 +88,6 @@ class Engine:
     def _load(self) -> HybridRetriever:
         reader = open_index(self.index_dir, expect_model=self.model)
         return HybridRetriever(reader, load_query_encoder(self.model))
-
-    @property
-    def answer_reader(self) -> Any:
-        """The trained reader (ONNX Runtime), or None when it cannot be had; loaded once, on first use."""
-        if self._answer_reader is None and not self._reader_failed:
-            with self._lock:
-                if self._answer_reader is None and not self._reader_failed:
-                    try:
-                        self._answer_reader = load_reader()
-                    except Exception as exc:  # only the marking of the answer words is lost
-                        log.warning("answer reader unavailable (%s: %s)", type(exc).__name__, exc)
-                    self._reader_failed = self._answer_reader is None
-        return self._answer_reader
 
     @staticmethod
     def _load_learned() -> tuple[Any, Any]:
@@ -311,16 +296,7 @@ class Engine:
         named = abstain.places_named(resolved, self._places())
         if named:  # "… i Stockholm?" is answered with what Stockholm's documents say, never Huddinge's
             citations = [c for c in citations if abstain.is_about(c.text, c.meta.get("body", ""), named)] or citations
-        text, used, sentences = compose(resolved, self.retriever.lexical, citations)
-        unquoted = text  # a footnote "[12]" inside a quoted sentence is the document's text, not a marker
-        for c in used:
-            for s, e in c.quote_spans:
-                unquoted = unquoted.replace(f"”{c.text[s:e]}”", "", 1)
-        if not used or dangling_markers(unquoted, used) or not all(quote_is_verbatim(c) for c in used):
-            return abstention(question, citations)  # unreachable by construction; never ship an unchecked quote
-        coverage = _coverage_line(sentences, len({c.doc_id for c in used}))
-        return Answer(question=question, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
-                      coverage=coverage, mode="extractive")
+        return _verified_answer(question, *compose(resolved, self.retriever.lexical, citations), citations)
 
     def _learned(self, question: str, words: str, citations: list[Citation], hits: list, shown: str) -> Answer:
         """The reader's span in the best paragraphs, if the fitted decision says it answers (rag/learned_answer.py).
@@ -337,16 +313,7 @@ class Engine:
         kept, dense = [c for c, _ in pairs], [d for _, d in pairs]
         found = learned_answer.candidates(question, kept, dense, self.answer_reader, self.decision,
                                           self.retriever.lexical, words)
-        text, used, sentences = learned_answer.compose(found, self.decision)
-        unquoted = text  # a footnote "[12]" inside a quoted sentence is the document's text, not a marker
-        for c in used:
-            for s, e in c.quote_spans:
-                unquoted = unquoted.replace(f"”{c.text[s:e]}”", "", 1)
-        if not used or dangling_markers(unquoted, used) or not all(quote_is_verbatim(c) for c in used):
-            return abstention(shown, citations)  # nothing answers, or (never by construction) an unchecked quote
-        coverage = _coverage_line(sentences, len({c.doc_id for c in used}))
-        return Answer(question=shown, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
-                      coverage=coverage, mode="extractive")
+        return _verified_answer(shown, *learned_answer.compose(found, self.decision), citations)
 
     def _author_answer(self, question: str, res: Resolution, retriever: HybridRetriever) -> Answer:
         """"Vem skrev det?": the signature of the document the previous answer cited first."""
@@ -360,6 +327,24 @@ class Engine:
             return Answer(question=question, abstained=True, mode="metadata",
                           answer=f"Jag hittar ingen underskrift i ”{doc.title}”.")
         return _stated_answer(question, *found)
+
+
+def _verified_answer(question: str, text: str, used: list[Citation], sentences: int,
+                     citations: list[Citation]) -> Answer:
+    """A composed extractive answer, shipped only if every marker resolves and every quote is verbatim.
+
+    Nothing composed (``used`` empty) is "not found"; a failed check is unreachable by
+    construction, and still never ships an unchecked quote.
+    """
+    unquoted = text  # a footnote "[12]" inside a quoted sentence is the document's text, not a marker
+    for c in used:
+        for s, e in c.quote_spans:
+            unquoted = unquoted.replace(f"”{c.text[s:e]}”", "", 1)
+    if not used or dangling_markers(unquoted, used) or not all(quote_is_verbatim(c) for c in used):
+        return abstention(question, citations)
+    coverage = _coverage_line(sentences, len({c.doc_id for c in used}))
+    return Answer(question=question, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
+                  coverage=coverage, mode="extractive")
 
 
 def _stated_answer(question: str, stated: str, used: list[Citation]) -> Answer:

@@ -27,7 +27,7 @@ from index.sentences import sentence_spans
 
 from .citations import comparable, set_quote, source_label
 from .content_lines import ASKS_WHO_WHEN, is_content
-from .lexical import LexicalIndex, words
+from .lexical import LexicalIndex
 from .reader import WEIGHTS_DIR, AnswerReader, Reading
 from .types import Citation
 

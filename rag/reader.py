@@ -11,11 +11,8 @@ redone.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -26,9 +23,10 @@ import numpy as np
 
 from index import settings
 from index.model_convert import MARKER_FILE, ensure_bundled_model
+from index.onnx_encoder import run_module_in_child, session
 
 from . import reader_windows as rw
-from .reader_spans import best_span
+from .reader_spans import best_per_passage
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 WEIGHTS = WEIGHTS_DIR / "reader.safetensors"
@@ -85,24 +83,8 @@ class AnswerReader:
             ids[row, :len(w.input_ids)] = w.input_ids
         mask = (ids != rw.PAD_ID).astype(np.int64)
         start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        best: dict[int, Reading] = {}
-        for (i, w), s, e in zip(items, start, end):
-            found = best_span(s, e, w)
-            if found is None:
-                continue
-            score, span, null = found
-            old = best.get(i)
-            if old is None:
-                best[i] = Reading(i, span, score, null)
-            else:
-                keep = (score, span) if score > old.score else (old.score, old.span)
-                best[i] = Reading(i, keep[1], keep[0], min(null, old.null))
-        return [best[i] for i in sorted(best)]
-
-
-def card() -> dict:
-    """What the committed weights were trained on, with their held-out figures (``scripts/train_reader.py``)."""
-    return json.loads(CARD.read_text(encoding="utf-8")) if CARD.exists() else {}
+        best = best_per_passage((i, w, s, e) for (i, w), s, e in zip(items, start, end))
+        return [Reading(i, best[i][1], best[i][0], best[i][2]) for i in sorted(best)]
 
 
 def _stamp(model_dir: Path, weights: Path) -> str:
@@ -126,14 +108,8 @@ def _export(model_dir: Path, weights: Path, out: Path) -> None:
             return
         tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-", dir=out.parent))
         try:
-            root = str(Path(__file__).resolve().parent.parent)
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
-            done = subprocess.run([sys.executable, "-m", "rag.reader_model", "export", str(model_dir),
-                                   str(tmp / GRAPH), str(weights)], env=env, capture_output=True, text=True,
-                                  timeout=900)
-            if done.returncode != 0:
-                lines = [line for line in done.stderr.splitlines() if line.strip()]
-                raise RuntimeError(f"the reader's ONNX export failed: {lines[-1] if lines else done.returncode}")
+            run_module_in_child(["rag.reader_model", "export", str(model_dir), str(tmp / GRAPH), str(weights)],
+                                "the reader's ONNX export")
             if out.exists():
                 shutil.rmtree(out)
             os.replace(tmp, out)
@@ -162,15 +138,11 @@ def load_reader(weights: Path | None = None) -> AnswerReader | None:
             if not (out / GRAPH).exists():
                 _export(model_dir, weights, out)
             try:
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = max(1, os.cpu_count() or 1)
-                options.inter_op_num_threads = 1
-                options.log_severity_level = 3
-                session = ort.InferenceSession(str(out / GRAPH), options, providers=["CPUExecutionProvider"])
+                graph = session(ort, out / GRAPH)
                 break
             except Exception:  # a truncated or foreign file: made again once
                 if attempt == 2:
                     raise
                 shutil.rmtree(out, ignore_errors=True)
-        reader = _loaded[key] = AnswerReader(session, rw.load_tokenizer(model_dir))
+        reader = _loaded[key] = AnswerReader(graph, rw.load_tokenizer(model_dir))
         return reader

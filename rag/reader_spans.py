@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from collections.abc import Hashable, Iterable
+
 from .reader_windows import Window
 
 MAX_ANSWER_TOKENS = 30
@@ -36,3 +38,25 @@ def best_span(start: np.ndarray, end: np.ndarray, window: Window) -> tuple[float
         return None
     score, i, j = best
     return score, (window.offsets[i][0], window.offsets[j][1]), float(start[0] + end[0])
+
+
+def best_per_passage(read: Iterable[tuple[Hashable, Window, np.ndarray, np.ndarray]]
+                     ) -> dict[Hashable, tuple[float, tuple[int, int], float]]:
+    """Over all windows of each passage: its best span and score, and its lowest no-answer score.
+
+    ``read`` yields (passage key, window, start logits, end logits). The lowest null over a
+    passage's windows is SQuAD 2.0's reference convention: one window that sees the
+    whole answer context should not be outvoted by windows that see none of it.
+    """
+    out: dict[Hashable, tuple[float, tuple[int, int], float]] = {}
+    for key, window, start, end in read:
+        found = best_span(start, end, window)
+        if found is None:
+            continue
+        old = out.get(key)
+        if old is None:
+            out[key] = found
+        else:
+            best = found if found[0] > old[0] else old
+            out[key] = (best[0], best[1], min(found[2], old[2]))
+    return out

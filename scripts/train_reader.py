@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from index import model_convert  # noqa: E402
 from rag import reader_windows as rw  # noqa: E402
 from rag.reader_model import CARD, TRAINED_FROM, WEIGHTS, base_reader  # noqa: E402
-from rag.reader_spans import best_span  # noqa: E402
+from rag.reader_spans import best_per_passage  # noqa: E402
 
 SQUAD = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "squad-v2-sv" / "squad_dev_v2_sv.json.gz"
 SEED = 17
@@ -194,18 +194,7 @@ def predict(reader, tokenizer, examples: list[Example], batch: int = 32) -> list
                     items.append((k, w))
             ids, mask = padded([w.input_ids for _, w in items])
             start, end = reader(ids, mask)
-            best: dict[int, tuple[float, tuple[int, int], float]] = {}
-            for (k, w), s, e_ in zip(items, start.numpy(), end.numpy()):
-                span = best_span(s, e_, w)
-                if span is None:
-                    continue
-                score, chars, null = span
-                old = best.get(k)
-                null_min = min(null, old[2]) if old else null
-                if old is None or score > old[0]:
-                    best[k] = (score, chars, null_min)
-                else:
-                    best[k] = (old[0], old[1], null_min)
+            best = best_per_passage((k, w, s, e_) for (k, w), s, e_ in zip(items, start.numpy(), end.numpy()))
             for k, e in enumerate(chunk):
                 if k not in best:
                     out.append(("", -1e9))

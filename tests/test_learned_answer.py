@@ -80,7 +80,7 @@ def test_the_rules_are_the_default(seed_index):
     from rag.engine import Engine
 
     rules = Engine(seed_index)
-    assert rules.answer_step == "rules" and rules._answer_reader is None, "the rules load no reader"
+    assert rules.answer_step == "rules" and rules.answer_reader is None, "the rules load no reader"
     a = rules.ask(CAMERAS)
     assert not a.abstained and "300" in a.answer and not any(c.answer_spans for c in a.citations)
 
