@@ -288,6 +288,10 @@ def session(ort: Any, path: Path) -> Any:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # errors only: the export's shape-inference notes are not news
+    # No memory arena: ONNX Runtime's arena grows to the largest batch ever run and never shrinks.
+    # Measured (question encoder, 2-core EPYC): after 64 long passages in one batch it held 4,558 MB
+    # with the arena, 731 MB without; a single question took 15-16 ms either way.
+    options.enable_cpu_mem_arena = False
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

@@ -33,7 +33,6 @@ chunk boundaries are those of the torch path, token for token.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -46,6 +45,7 @@ from .model_convert import PASSAGE_PROMPT
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 16  # texts per request (table above)
+REQUESTS = 2  # requests in flight: one computes while the other's batch is padded and pooled
 MAX_BATCH_TOKENS = 2048  # padded tokens per request: see _batches
 #: Kernels OpenVINO keeps per input shape (default 5,000). Every batch of a build has a new
 #: (texts, tokens) shape, so the default cache only grows. Measured on 2,000 Riksdagen chunks,
@@ -75,30 +75,33 @@ class OpenVinoPassageEncoder:
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        import openvino as ov
-
         encodings = self.tokenizer.encode_batch([self.passage_prompt + t for t in texts])
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))  # similar lengths pad less
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        errors: list[BaseException] = []
-        lock = threading.Lock()
+        # Two requests in flight, results read back here in the calling thread. Why not
+        # AsyncInferQueue with a Python callback: the callback runs in OpenVINO's stream
+        # threads and needs the GIL there, and destroying the compiled model afterwards
+        # (the build's encoder let go) joined a stream thread still waiting for the GIL that
+        # the destroying thread held: a deadlock, seen in the suite.
+        requests = [self.compiled.create_infer_request() for _ in range(REQUESTS)]
+        pending: list[tuple[list[int], np.ndarray] | None] = [None] * REQUESTS
 
-        def done(request: Any, job: tuple[list[int], np.ndarray]) -> None:
-            rows, mask = job
-            try:
-                out[rows] = onnx_encoder.mean_pool(request.get_output_tensor(0).data, mask)
-            except BaseException as exc:  # raised in OpenVINO's thread: carried back to the caller
-                with lock:
-                    errors.append(exc)
+        def finish(slot: int) -> None:
+            job = pending[slot]
+            if job is not None:
+                requests[slot].wait()
+                rows, mask = job
+                out[rows] = onnx_encoder.mean_pool(requests[slot].get_output_tensor(0).data, mask)
+                pending[slot] = None
 
-        queue = ov.AsyncInferQueue(self.compiled)
-        queue.set_callback(done)
-        for rows in _batches(order, [len(e.ids) for e in encodings]):
+        for n, rows in enumerate(_batches(order, [len(e.ids) for e in encodings])):
+            slot = n % REQUESTS
+            finish(slot)
             ids, mask = onnx_encoder.pad_batch([encodings[i] for i in rows], self.pad_id)
-            queue.start_async({"input_ids": ids, "attention_mask": mask}, (rows, mask))
-        queue.wait_all()
-        if errors:
-            raise errors[0]
+            requests[slot].start_async({"input_ids": ids, "attention_mask": mask})
+            pending[slot] = (rows, mask)
+        for slot in range(REQUESTS):
+            finish(slot)
         return out
 
     def count_tokens(self, text: str) -> int:
