@@ -42,7 +42,7 @@ class Reading:
     index: int  # which of the paragraphs given
     span: tuple[int, int]  # characters of the answer in that paragraph
     score: float  # start + end logit of the span
-    null: float  # the no-answer score of the paragraph (lowest over its windows)
+    null: float  # the no-answer score of the paragraph: minus its best window's answerability logit
 
     @property
     def margin(self) -> float:
@@ -82,13 +82,17 @@ class AnswerReader:
         for row, (_, w) in enumerate(items):
             ids[row, :len(w.input_ids)] = w.input_ids
         mask = (ids != rw.PAD_ID).astype(np.int64)
-        start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        best = best_per_passage((i, w, s, e) for (i, w), s, e in zip(items, start, end))
+        start, end, answerable = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        best = best_per_passage((i, w, s, e, -float(a)) for (i, w), s, e, a in zip(items, start, end, answerable))
         return [Reading(i, best[i][1], best[i][0], best[i][2]) for i in sorted(best)]
+
+
+GRAPH_FORMAT = b"outputs: start_logits, end_logits, answerable"  # a graph of another layout is exported again
 
 
 def _stamp(model_dir: Path, weights: Path) -> str:
     digest = hashlib.sha256(weights.read_bytes())
+    digest.update(GRAPH_FORMAT)
     marker = model_dir / MARKER_FILE
     digest.update(marker.read_bytes() if marker.exists() else b"")
     return digest.hexdigest()[:16]

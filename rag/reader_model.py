@@ -2,8 +2,13 @@
 
 Why this shape (issue 17): an extractive QA reader decides both things the old rules
 guessed at, which words of a paragraph answer the question (start and end logits
-per token) and whether any do (the score of position 0, ``<s>``, SQuAD 2.0's "no
-answer"). On a 2-core CPU only the top ``TRAINED_FROM``.. layers are trained: the
+per token) and whether any do (a separate answerability logit read from ``<s>``).
+Why a head of its own for the second: the first reader scored "no answer" as the span
+(0, 0), SQuAD 2.0's convention, and with squad-v2-sv's 53 % unanswerable questions
+plus every answerable question's windows without its answer, position 0 won nearly
+every window: its score barely moved (sd 0.05) and told answerable from unanswerable
+no better than chance. Now the span loss is taken only on windows that hold the
+answer and the answerability loss on all windows, balanced. On a 2-core CPU only the top ``TRAINED_FROM``.. layers are trained: the
 embeddings and the lower layers stay e5's, so their outputs are computed once per
 training example and cached (``scripts/train_reader.py``), and the committed file
 holds only the trained layers and the head (``WEIGHTS``, fp16, ~15 MB). The rest is
@@ -35,17 +40,22 @@ def additive_mask(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 class Reader(nn.Module):
-    """input_ids, attention_mask → start and end logits per token (position 0: no answer)."""
+    """input_ids, attention_mask → start and end logits per token, and one answerability logit per window."""
 
-    def __init__(self, bert: Any, trained_from: int = TRAINED_FROM) -> None:
+    def __init__(self, bert: Any, trained_from: int = TRAINED_FROM, answerability_head: bool = True) -> None:
         super().__init__()
         bert.config._attn_implementation = "eager"  # the additive mask below, the same in torch and ONNX
         self.embeddings = bert.embeddings
         self.lower = nn.ModuleList(bert.encoder.layer[:trained_from])
         self.upper = nn.ModuleList(bert.encoder.layer[trained_from:])
         self.qa = nn.Linear(bert.config.hidden_size, 2)
-        nn.init.normal_(self.qa.weight, std=0.02)
-        nn.init.zeros_(self.qa.bias)
+        # weights trained before the head existed (card without "answerability") read
+        # answerability as minus the span score of <s>, the null score they were trained with
+        self.answerable = nn.Linear(bert.config.hidden_size, 1) if answerability_head else None
+        for head in (self.qa, self.answerable):
+            if head is not None:
+                nn.init.normal_(head.weight, std=0.02)
+                nn.init.zeros_(head.bias)
 
     def lower_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The frozen part: what training caches once per example."""
@@ -55,28 +65,32 @@ class Reader(nn.Module):
             hidden = layer(hidden, mask)
         return hidden
 
-    def head(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The trained part: upper layers, then one linear map to (start, end) per token."""
+    def head(self, hidden: torch.Tensor, attention_mask: torch.Tensor
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The trained part: upper layers, then (start, end) per token and answerability from ``<s>``."""
         mask = additive_mask(attention_mask, hidden.dtype)
         for layer in self.upper:
             hidden = layer(hidden, mask)
         start, end = self.qa(hidden).unbind(-1)
-        return start, end
+        if self.answerable is None:
+            return start, end, -(start[:, 0] + end[:, 0])
+        return start, end, self.answerable(hidden[:, 0]).squeeze(-1)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         return self.head(self.lower_states(input_ids, attention_mask), attention_mask)
 
     def trained_state(self) -> dict[str, torch.Tensor]:
-        """Only what training changed: the upper layers and the head."""
-        return {k: v for k, v in self.state_dict().items() if k.startswith(("upper.", "qa."))}
+        """Only what training changed: the upper layers and the heads."""
+        return {k: v for k, v in self.state_dict().items() if k.startswith(("upper.", "qa.", "answerable."))}
 
 
-def base_reader(model_dir: Path, trained_from: int = TRAINED_FROM) -> Reader:
-    """The reader before training: e5's converted weights, a fresh head."""
+def base_reader(model_dir: Path, trained_from: int = TRAINED_FROM, answerability_head: bool = True) -> Reader:
+    """The reader before training: e5's converted weights, fresh heads."""
     from transformers import BertModel
 
     bert = BertModel.from_pretrained(str(model_dir), add_pooling_layer=False, attn_implementation="eager")
-    return Reader(bert, trained_from)
+    return Reader(bert, trained_from, answerability_head)
 
 
 def trained_reader(model_dir: Path, weights: Path = WEIGHTS) -> Reader:
@@ -84,8 +98,9 @@ def trained_reader(model_dir: Path, weights: Path = WEIGHTS) -> Reader:
     from safetensors.torch import load_file
 
     card = json.loads(CARD.read_text(encoding="utf-8")) if CARD.exists() else {}
-    reader = base_reader(model_dir, int(card.get("trained_from", TRAINED_FROM)))
     state = {k: v.float() for k, v in load_file(str(weights)).items()}
+    has_head = any(k.startswith("answerable.") for k in state)  # weights trained before the head have none
+    reader = base_reader(model_dir, int(card.get("trained_from", TRAINED_FROM)), has_head)
     missing = set(reader.trained_state()) - set(state)
     if missing:
         raise ValueError(f"{weights} lacks {len(missing)} trained tensors (e.g. {sorted(missing)[0]})")
@@ -101,10 +116,11 @@ def export_onnx(model_dir: Path, target: Path, weights: Path = WEIGHTS) -> None:
     ids = torch.tensor([[0, 100, 200, 2, 2, 300, 400, 500, 2], [0, 100, 2, 2, 300, 2, 1, 1, 1]])
     mask = (ids != 1).long()
     axes = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "start_logits", "end_logits")}
+    axes["answerable"] = {0: "batch"}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on Python branches over shapes; the graph is tested
         torch.onnx.export(reader, (ids, mask), str(target), input_names=["input_ids", "attention_mask"],
-                          output_names=["start_logits", "end_logits"], dynamic_axes=axes, opset_version=17,
+                          output_names=["start_logits", "end_logits", "answerable"], dynamic_axes=axes, opset_version=17,
                           dynamo=False, do_constant_folding=False)
 
 

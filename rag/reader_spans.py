@@ -18,7 +18,8 @@ MAX_ANSWER_TOKENS = 30
 TOP = 20  # start and end candidates looked at per window
 
 
-def best_span(start: np.ndarray, end: np.ndarray, window: Window) -> tuple[float, tuple[int, int], float] | None:
+def best_span(start: np.ndarray, end: np.ndarray, window: Window,
+              null: float | None = None) -> tuple[float, tuple[int, int], float] | None:
     """(span score, (first char, end char), no-answer score), or None if the window has no passage."""
     lo, hi = window.passage_start, window.passage_end
     if hi <= lo:
@@ -37,20 +38,21 @@ def best_span(start: np.ndarray, end: np.ndarray, window: Window) -> tuple[float
     if best is None:
         return None
     score, i, j = best
-    return score, (window.offsets[i][0], window.offsets[j][1]), float(start[0] + end[0])
+    return score, (window.offsets[i][0], window.offsets[j][1]), float(start[0] + end[0] if null is None else null)
 
 
-def best_per_passage(read: Iterable[tuple[Hashable, Window, np.ndarray, np.ndarray]]
+def best_per_passage(read: Iterable[tuple[Hashable, Window, np.ndarray, np.ndarray, float | None]]
                      ) -> dict[Hashable, tuple[float, tuple[int, int], float]]:
     """Over all windows of each passage: its best span and score, and its lowest no-answer score.
 
-    ``read`` yields (passage key, window, start logits, end logits). The lowest null over a
+    ``read`` yields (passage key, window, start logits, end logits, no-answer score or None).
+    The lowest null over a
     passage's windows is SQuAD 2.0's reference convention: one window that sees the
     whole answer context should not be outvoted by windows that see none of it.
     """
     out: dict[Hashable, tuple[float, tuple[int, int], float]] = {}
-    for key, window, start, end in read:
-        found = best_span(start, end, window)
+    for key, window, start, end, null in read:
+        found = best_span(start, end, window, null)
         if found is None:
             continue
         old = out.get(key)

@@ -109,10 +109,26 @@ def test_the_onnx_reader_computes_what_the_trained_torch_model_computes(engine):
     w = rw.windows(rw.encode(onnx.tokenizer, CAMERAS), rw.encode(onnx.tokenizer, paragraph))[0]
     ids = np.array([w.input_ids], dtype=np.int64)
     mask = np.ones_like(ids)
-    start, end = onnx.session.run(None, {"input_ids": ids, "attention_mask": mask})
+    start, end, answerable = onnx.session.run(None, {"input_ids": ids, "attention_mask": mask})
     model = trained_reader(model_convert.ensure_bundled_model())
     with torch.no_grad():
-        t_start, t_end = model(torch.tensor(ids), torch.tensor(mask))
+        t_start, t_end, t_answerable = model(torch.tensor(ids), torch.tensor(mask))
     assert np.abs(start - t_start.numpy()).max() < 1e-3 and np.abs(end - t_end.numpy()).max() < 1e-3
+    assert np.abs(answerable - t_answerable.numpy()).max() < 1e-3
     found = onnx.read(CAMERAS, [paragraph])
     assert found and "300" in paragraph[found[0].span[0]:found[0].span[1]]
+
+
+def test_a_damaged_reader_export_is_made_again(engine, monkeypatch):
+    """A truncated graph in the cache (a kill mid-copy, a full disk) is exported again, not a crash."""
+    from index.model_convert import ensure_bundled_model
+
+    graph = reader.export_dir(ensure_bundled_model()) / reader.GRAPH
+    assert graph.exists()
+    graph.write_bytes(graph.read_bytes()[:4096])
+    monkeypatch.setattr(reader, "_loaded", {})
+    again = reader.load_reader()
+    assert again is not None and graph.stat().st_size > 1_000_000
+    text = "Kommunen ska sätta upp ungefär 300 kameror i de utsatta områdena."
+    found = again.read(CAMERAS, [text])
+    assert found and "300" in text[found[0].span[0]:found[0].span[1]]
