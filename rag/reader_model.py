@@ -8,7 +8,9 @@ Why a head of its own for the second: the first reader scored "no answer" as the
 plus every answerable question's windows without its answer, position 0 won nearly
 every window: its score barely moved (sd 0.05) and told answerable from unanswerable
 no better than chance. Now the span loss is taken only on windows that hold the
-answer and the answerability loss on all windows, balanced. On a 2-core CPU only the top ``TRAINED_FROM``.. layers are trained: the
+answer and the answerability loss on all windows, balanced.
+
+On a 2-core CPU only the top ``TRAINED_FROM``.. layers are trained: the
 embeddings and the lower layers stay e5's, so their outputs are computed once per
 training example and cached (``scripts/train_reader.py``), and the committed file
 holds only the trained layers and the head (``WEIGHTS``, fp16, ~15 MB). The rest is
@@ -49,8 +51,8 @@ class Reader(nn.Module):
         self.lower = nn.ModuleList(bert.encoder.layer[:trained_from])
         self.upper = nn.ModuleList(bert.encoder.layer[trained_from:])
         self.qa = nn.Linear(bert.config.hidden_size, 2)
-        # weights trained before the head existed (card without "answerability") read
-        # answerability as minus the span score of <s>, the null score they were trained with
+        # weights trained before the head existed (no "answerable." tensors) read answerability
+        # as minus the span score of <s>, the null score they were trained with
         self.answerable = nn.Linear(bert.config.hidden_size, 1) if answerability_head else None
         for head in (self.qa, self.answerable):
             if head is not None:

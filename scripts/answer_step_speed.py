@@ -28,16 +28,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from index.build import build_index  # noqa: E402
+from load_test import percentile  # noqa: E402
 from rag.engine import Engine  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold" / "seeds_gold.jsonl"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 def warm(index_dir: Path, step: str, questions: list[str]) -> tuple[list[float], list[float], str]:
@@ -82,9 +79,9 @@ def main() -> int:
             if used != step:
                 print(f"{step}: not available here (the engine fell back to {used})")
                 continue
-            line = (f"{step:8s} warm answer stage p50 {percentile(answer, 0.5):6.1f} ms  p95 "
-                    f"{percentile(answer, 0.95):6.1f} ms | whole ask p50 {percentile(total, 0.5):6.1f} ms  "
-                    f"p95 {percentile(total, 0.95):6.1f} ms")
+            line = (f"{step:8s} warm answer stage p50 {percentile(answer, 50):6.1f} ms  p95 "
+                    f"{percentile(answer, 95):6.1f} ms | whole ask p50 {percentile(total, 50):6.1f} ms  "
+                    f"p95 {percentile(total, 95):6.1f} ms")
             if args.cold:
                 line += f" | cold `python -m rag ask` {cold(index_dir, step, questions[0], args.cold):.2f} s"
             print(line, flush=True)
