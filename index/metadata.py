@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from .names import normalise_people
 from .types import Paragraph
 
 #: Party names and the abbreviations used in signatures, "(S)", "(M)".
@@ -70,6 +71,10 @@ ASKED_BY = re.compile(r"ställd av (?P<who>.+?)(?= till | om |$)", re.I)
 ASKED_TO = re.compile(r" till (?P<to>(?:[a-zåäö]+s )?[a-zåäö]+ .+?)(?= om |$)")
 ISO_DATE = re.compile(r"\b(20\d\d|19\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 MUNICIPALITY_LINE = re.compile(r"^(?P<name>[A-ZÅÄÖ][\w-]+) (?:kommun|stad)$")
+#: A title that only identifies: "Interpellation 2017/18:446 av Beatrice Ask (M)" (half of Riksdagen's records).
+IDENTIFIER_TITLE = re.compile(r"^(?P<reference>(?:Interpellation|Fråga|Motion) \d{4}/\d{2}:\d+)(?: av .+)?$")
+TITLE_CHARS = 160
+LEAD_IN = re.compile(r"^[^:?]*\bfråg\w*[^:?]*:\s*", re.I)
 
 
 def extract_metadata(paragraphs: list[Paragraph], fields: dict[str, str],
@@ -78,15 +83,18 @@ def extract_metadata(paragraphs: list[Paragraph], fields: dict[str, str],
     meta: dict[str, str] = {k: v for k, v in fields.items() if v}
     head = [p.text for p in paragraphs[:4]]
     title = given_title.strip() or _title(paragraphs)
+    identifier = IDENTIFIER_TITLE.match(title)
+    if identifier:  # a real title from the text: the question the interpellation closes with
+        question = _closing_question(paragraphs)
+        if question:
+            meta.setdefault("reference", identifier.group("reference"))
+            meta.setdefault("title_raw", title)
+            title = question
 
     if "doc_type" not in meta:
         meta_type = _doc_type(" ".join([title, *head, meta.get("source", "")]))
         if meta_type:
             meta["doc_type"] = meta_type
-    if "author" in meta and "party" not in meta:  # "Katarina Luhr (MP)" in a record
-        match = NAME_PARTY.match(meta["author"].strip())
-        if match and match.group("party"):
-            meta["author"], meta["party"] = match.group("name"), match.group("party").upper()
     if "author" not in meta:
         meta.update(_signature(paragraphs))
     if "interpellant" not in meta or "recipient" not in meta:
@@ -99,7 +107,8 @@ def extract_metadata(paragraphs: list[Paragraph], fields: dict[str, str],
         body = _body(paragraphs, meta)
         if body:
             meta["body"] = body
-    return title, meta
+    # "Ask, Beatrice (m)" in a record, "Beatrice Ask (M)" in the next: one name, one party code
+    return title, normalise_people(meta)
 
 
 def _title(paragraphs: list[Paragraph]) -> str:
@@ -111,6 +120,27 @@ def _title(paragraphs: list[Paragraph]) -> str:
         if len(text) <= 250 and not re.search(r"[.!]$", text):
             return text
     return paragraphs[0].text.split("\n")[0][:200] if paragraphs else ""
+
+
+def _closing_question(paragraphs: list[Paragraph]) -> str:
+    """The first question of the closing paragraphs ("Vad avser ministern att göra för att …?"), as a title.
+
+    An interpellation ends with the question(s) it puts to the minister, which say what it is
+    about better than its number does. Cut to ``TITLE_CHARS`` at a word, with "…".
+    """
+    from .sentences import split_sentences
+
+    for para in paragraphs[-3:]:
+        for sentence in split_sentences(para.text):
+            sentence = " ".join(sentence.lstrip("–-•* ").split())
+            lead_in = LEAD_IN.match(sentence)  # "… vill jag fråga statsrådet: Vilka åtgärder …?"
+            if lead_in:
+                sentence = sentence[lead_in.end():].lstrip("–-•* ")
+            if sentence.endswith("?") and len(sentence) >= 25 and sentence[0].isupper():
+                if len(sentence) <= TITLE_CHARS:
+                    return sentence
+                return sentence[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+    return ""
 
 
 def _doc_type(text: str) -> str:

@@ -22,6 +22,12 @@ META_KEYS = (
     "recipient",     # to whom it was put: "kommunstyrelsens ordförande Sara Heelge Vikmång"
     "date",          # ISO date, only when the text or the record states one
     "source",        # collection or origin, from a JSONL record
+    "reference",     # the document's number where its record's title was only that: "Interpellation 2010/11:1"
+    "title_raw",     # that record title: "Interpellation 2010/11:1 av Green, Monica (S)"
+    # the record's own spelling where index.names changed it: "Ask, Beatrice (m)" beside author "Beatrice Ask"
+    "author_raw",
+    "interpellant_raw",
+    "recipient_raw",
 )
 
 

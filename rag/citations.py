@@ -17,7 +17,7 @@ from .types import Citation
 MARKER = re.compile(r"\[(\d{1,3})\]")
 
 #: Metadata keys shown with a citation, in display order.
-CITATION_META = ("doc_type", "author", "party", "role", "on_behalf_of", "body", "date",
+CITATION_META = ("doc_type", "reference", "author", "party", "role", "on_behalf_of", "body", "date",
                  "interpellant", "recipient", "source")
 
 

@@ -63,7 +63,6 @@ import json
 import os
 import platform
 import pstats
-import random
 import re
 import shutil
 import subprocess

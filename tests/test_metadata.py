@@ -163,3 +163,21 @@ def test_signature_name_and_party(line, author, party):
            "Vi föreslår att kommunen bygger fler säkra cykelbanor mellan skolor och bostadsområden.\n\n" + line)
     meta = _extract(raw)[1]
     assert (meta["author"], meta["party"]) == (author, party)
+
+
+def test_a_title_that_is_only_a_number_becomes_the_question_the_interpellation_puts():
+    """Half of Riksdagen's records are titled "Interpellation 2014/15:172 av …"; the text (this one's closing
+    paragraph, copied from the corpus) says what it is about."""
+    text = ("FN:s tortyrkommitté har riktat kritik mot Sverige för användningen av restriktioner i häkten.\n\n"
+            "Med anledning av vad som anförts ovan vill jag fråga ansvarigt statsråd:\n\n"
+            "Vilka åtgärder avser statsrådet att vidta för att möta kritiken från FN:s tortyrkommitté?")
+    _, paragraphs = split_paragraphs("ipq-201415--0172", text)
+    title, meta = extract_metadata(paragraphs, {"author": "Linda Snecker (V)"},
+                                   "Interpellation 2014/15:172 av Linda Snecker (V)")
+    assert title == "Vilka åtgärder avser statsrådet att vidta för att möta kritiken från FN:s tortyrkommitté?"
+    assert meta["reference"] == "Interpellation 2014/15:172"
+    assert meta["title_raw"] == "Interpellation 2014/15:172 av Linda Snecker (V)"
+    # a question put in indirect speech, no question mark: the number stays the title
+    _, plain = split_paragraphs("ipq-2", "Min fråga till statsministern blir därför vad det är för jobb som ska komma.")
+    assert extract_metadata(plain, {}, "Interpellation 2012/13:266 av Johansson, Lars (S)")[0] == \
+        "Interpellation 2012/13:266 av Johansson, Lars (S)"

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.model
 def test_export_is_made_once_and_remade_when_damaged(tmp_path):
     """A private model folder (weights linked, not copied): export, reuse, damage, re-export.
 
-    Each export runs in a child process, as in the product; the reference is the default
+    The first export runs in a child process, as in the product; the reference is the default
     question encoder, which test_onnx_encoder holds to torch's vectors.
     """
     source = model_convert.bundled_model_dir()
@@ -29,10 +29,20 @@ def test_export_is_made_once_and_remade_when_damaged(tmp_path):
     shutil.copytree(source, model_dir, ignore=shutil.ignore_patterns("model.safetensors"))
     (model_dir / "model.safetensors").symlink_to(source / "model.safetensors")
     exports = []
+    first_export = tmp_path / "first-export"
 
     def counted_export(folder):
+        """The first call exports in a child as the product does (~20 s); later calls, the repairs,
+        put back that export's files: what is tested after the first is that a damaged export is
+        seen and replaced, and running torch's exporter three times only cost the suite 40 s."""
         exports.append(1)
-        onnx_encoder.export_in_child(folder)
+        out = onnx_encoder.onnx_dir(folder)
+        if not first_export.exists():
+            onnx_encoder.export_in_child(folder)
+            shutil.copytree(out, first_export)
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+            shutil.copytree(first_export, out)
 
     probe = ["Vilka åtgärder föreslås mot segregation i Järva?"]
     reference = embedder.load_query_encoder().encode_queries(probe)[0]

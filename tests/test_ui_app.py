@@ -3,8 +3,8 @@
 One app process serves the module (a copy of the session's seed index, ~10 s to
 start); the browser tests run in file order on it (the upload tests come last,
 since they add documents). Two further tests run the app on a stand-in engine
-in-process (hostile text rendered literally, a full queue) and three start
-``python -m ui`` only to check what it says at startup.
+in-process (hostile text rendered literally, a full queue). What the app says
+and does at startup is tests/test_ui_startup.py.
 
 Screenshots go to ``test-artifacts/`` (gitignored); the time from pressing
 "Fråga" to the answer on screen (measured in the page) is printed and written
@@ -14,10 +14,7 @@ to ``test-artifacts/ui-timings.txt``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,9 +22,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import REPO, SEED_IDS, SEEDS
-from ui.app_process import AppDidNotStart, AppProcess, free_port, start_app
-from ui_helpers import CHROMIUM, ask_in_page, launch_browser, nasty_engine, NASTY
+from conftest import REPO, SEED_IDS
+from ui.app_process import AppDidNotStart, free_port
+from ui_helpers import CHROMIUM, NASTY, ask_in_page, launch_browser, nasty_engine, start_app_process
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 
@@ -36,18 +33,6 @@ ARTIFACTS = REPO / "test-artifacts"
 CONTRACT = {"question", "answer", "abstained", "citations", "related", "coverage", "notice", "resolved_question",
             "mode", "flagged", "timings_ms"}
 TIMINGS: list[str] = []
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("KALLKOLL_LLM", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_INDEX_DIR",
-                                "KALLKOLL_UPLOAD_DIR", "KALLKOLL_FEEDBACK_LOG", "KALLKOLL_RERANKER"))}
-    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **extra)
-    return env
-
-
-def _start(index_dir: Path, log: Path, **env: str) -> AppProcess:
-    return start_app(index_dir, log, env=_env(**env))
 
 
 def _record_time(what: str, ms: float) -> None:
@@ -63,7 +48,7 @@ def server(seed_index, tmp_path_factory):
     root = tmp_path_factory.mktemp("ui-app")
     index_dir = root / "index"
     shutil.copytree(seed_index, index_dir)
-    app = _start(index_dir, root / "app.log")
+    app = start_app_process(index_dir, root / "app.log")
     try:
         app.wait_ready(180, http=False)
     except AppDidNotStart as exc:
@@ -366,100 +351,3 @@ def test_full_queue_gives_a_polite_busy_message(browser, stub_app):
     ask_in_page(third, "Fråga nummer 2 igen")  # and the third can ask again once there is room
     for p in pages:
         p.close()
-
-
-# ---------------------------------------------------------------- startup messages
-
-def test_startup_damaged_index_is_a_message_with_the_fix(seed_index, tmp_path):
-    index_dir = tmp_path / "index"
-    shutil.copytree(seed_index, index_dir)
-    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
-    (gen / "vectors.faiss").write_bytes(b"not faiss")
-    r = subprocess.run([sys.executable, "-m", "ui", "--index-dir", str(index_dir), "--port", str(free_port())],
-                       cwd=REPO, env=_env(), capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2, r.stdout + r.stderr
-    assert "damaged" in r.stderr and "-m index build" in r.stderr and str(index_dir) in r.stderr
-    assert "Traceback" not in r.stderr + r.stdout
-
-
-def test_startup_model_mismatch_is_a_message_with_the_fix(seed_index):
-    r = subprocess.run([sys.executable, "-m", "ui", "--index-dir", str(seed_index), "--port", str(free_port())],
-                       cwd=REPO, env=_env(KALLKOLL_MODEL="some/other-model"), capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 2, r.stdout + r.stderr
-    assert "some/other-model" in r.stderr and "index build" in r.stderr and "Traceback" not in r.stderr
-
-
-def test_startup_builds_a_missing_index_and_asks_for_login(tmp_path):
-    from gradio_client import Client
-
-    log = tmp_path / "app.log"
-    app = _start(tmp_path / "index", log, KALLKOLL_USER="granskare", KALLKOLL_PASSWORD="hemligt")
-    url = app.url
-    try:
-        app.wait_ready(300, http=False)
-        out = log.read_text()
-        assert "No index in" in out and "building" in out and "Documents: 4" in out and "login required" in out
-        with pytest.raises(Exception):
-            Client(url, verbose=False).predict(CAMERAS, api_name="/ask")
-        r = Client(url, auth=("granskare", "hemligt"), verbose=False).predict(CAMERAS, api_name="/ask")
-        assert r["citations"][0]["doc_id"] == SEED_IDS[3]
-    finally:
-        app.stop()
-
-
-def test_startup_rebuilds_a_damaged_default_index(seed_index, tmp_path, monkeypatch, capsys):
-    """Only the default index (data/index) is rebuilt without asking; main() runs in-process up to serve()."""
-    import ui.app
-    from index import settings
-    from ui.__main__ import main
-
-    fake_repo = tmp_path / "repo"
-    index_dir = fake_repo / "data" / "index"
-    shutil.copytree(seed_index, index_dir)
-    gen = index_dir / (index_dir / "CURRENT").read_text().strip()
-    (gen / "manifest.json").write_text("{", encoding="utf-8")
-    monkeypatch.setattr(settings, "REPO_ROOT", fake_repo)
-    for name in ("KALLKOLL_INDEX_DIR", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_LLM_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    served = {}
-    monkeypatch.setattr(ui.app, "serve", lambda app, host, port, **kw: served.update(host=host, port=port, **kw))
-    assert main(["--port", "7999"]) == 0
-    out = capsys.readouterr().out
-    assert "The index is damaged" in out and "Documents: 4" in out
-    assert served["host"] == "127.0.0.1" and served["port"] == 7999 and served["auth"] is None
-    assert served["concurrency"] == 4 and served["queue_size"] == 64
-
-
-def test_startup_refreshes_a_default_index_split_by_an_older_version(seed_index, tmp_path, monkeypatch, capsys):
-    """A default index from an older splitter is rebuilt at start, keeping every vector of unchanged text;
-    another index only gets a note with the command (it may have been built from anything)."""
-    import json
-
-    import ui.app
-    from index import settings
-    from index.build import PARSER_VERSION
-    from ui.__main__ import main
-
-    fake_repo = tmp_path / "repo"
-    index_dir = fake_repo / "data" / "index"
-    shutil.copytree(seed_index, index_dir)
-    manifest_path = index_dir / (index_dir / "CURRENT").read_text().strip() / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["parser_version"] = PARSER_VERSION - 1
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    other = tmp_path / "other"
-    shutil.copytree(index_dir, other)
-    monkeypatch.setattr(settings, "REPO_ROOT", fake_repo)
-    for name in ("KALLKOLL_INDEX_DIR", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_LLM_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(ui.app, "serve", lambda app, host, port, **kw: None)
-    assert main(["--port", "7999"]) == 0
-    out = capsys.readouterr().out
-    assert "split by an older version" in out and "Embedded now: 0 (vectors of 74 kept: same text)" in out
-    rebuilt = index_dir / (index_dir / "CURRENT").read_text().strip() / "manifest.json"
-    assert json.loads(rebuilt.read_text())["parser_version"] == PARSER_VERSION
-    assert main(["--index-dir", str(other), "--port", "7999"]) == 0
-    out = capsys.readouterr().out
-    assert "older version" in out and "-m index build" in out and "Documents:" not in out
-    assert str(SEEDS) in out and f"--index-dir {other}" in out  # rebuilt from what it was built from

@@ -8,16 +8,32 @@ can be tested in-process in a second, without loading the model.
 from __future__ import annotations
 
 import copy
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.types import Document, Paragraph
 from rag.types import Answer, Citation
+from ui.app_process import AppProcess, start_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+def app_env(**extra: str) -> dict[str, str]:
+    """The environment of an app under test: none of the developer's own login, index or LLM settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("KALLKOLL_LLM", "KALLKOLL_USER", "KALLKOLL_PASSWORD", "KALLKOLL_INDEX_DIR",
+                                "KALLKOLL_UPLOAD_DIR", "KALLKOLL_FEEDBACK_LOG", "KALLKOLL_RERANKER"))}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def start_app_process(index_dir: Path, log: Path, **env: str) -> AppProcess:
+    """``python -m ui`` on ``index_dir`` in a child process, its output in ``log``."""
+    return start_app(index_dir, log, env=app_env(**env))
+
 
 #: Everything a hostile document might try on a markdown or HTML renderer.
 NASTY = ("<script>window.__xss=1</script> <img src=x onerror=\"window.__xss=2\"> ${window.__xss=3} "

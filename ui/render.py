@@ -25,7 +25,7 @@ from typing import Any
 from rag.types import Answer, Citation, Filters
 
 #: Metadata rows of a source card, in display order (author and party are shown together).
-META_ROWS = (("doc_type", "Typ"), ("author", "Författare"), ("role", "Roll"), ("on_behalf_of", "För"),
+META_ROWS = (("doc_type", "Typ"), ("reference", "Beteckning"), ("author", "Författare"), ("role", "Roll"), ("on_behalf_of", "För"),
              ("body", "Kommun/organ"), ("date", "Datum"), ("interpellant", "Interpellant"),
              ("recipient", "Ställd till"), ("source", "Källa"))
 
