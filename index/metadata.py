@@ -12,6 +12,7 @@ import re
 from collections import Counter
 
 from .names import normalise_people
+from .sentences import split_sentences
 from .types import Paragraph
 
 #: Party names and the abbreviations used in signatures, "(S)", "(M)".
@@ -128,8 +129,6 @@ def _closing_question(paragraphs: list[Paragraph]) -> str:
     An interpellation ends with the question(s) it puts to the minister, which say what it is
     about better than its number does. Cut to ``TITLE_CHARS`` at a word, with "…".
     """
-    from .sentences import split_sentences
-
     for para in paragraphs[-3:]:
         for sentence in split_sentences(para.text):
             sentence = " ".join(sentence.lstrip("–-•* ").split())
