@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--index-dir", help="index built from the gold set's documents")
     ev.add_argument("--no-compounds", action="store_true", help="switch compound matching off (to compare)")
     for p in (ask, ev):
-        p.add_argument("--answer-step", choices=("learned", "rules"),
+        p.add_argument("--answer-step", choices=("fitted", "learned", "rules"),
                        help="how answers are chosen (default: $KALLKOLL_ANSWER_STEP, else rules)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

@@ -22,9 +22,9 @@ from index.embedder import load_query_encoder
 from index.store import IndexReader, open_index
 from index.types import Document, Paragraph
 
-from . import abstain, crosslingual, document_facts, learned_answer
+from . import abstain, crosslingual, document_facts, learned_answer, sentence_choice
 from .citations import dangling_markers, make_citation, quote_is_verbatim
-from .extractive import compose
+from .extractive import compose, compose_chosen
 from .followup import Resolution, resolve
 from .inputs import BadQuestion, clean_question
 from .reader import load_reader
@@ -72,7 +72,11 @@ class Engine:
         # the learned answer step (rag/learned_answer.py) when asked for and its weights load, else the rules;
         # the rules load no reader
         self.answer_step = settings.answer_step(answer_step)
-        self.answer_reader, self.decision = None, None
+        self.answer_reader, self.decision, self.sentence_choice = None, None, None
+        if self.answer_step == "fitted":
+            self.sentence_choice = self._load_sentence_choice()
+            if self.sentence_choice is None:
+                self.answer_step = "rules"
         if self.answer_step == "learned":
             self.answer_reader, self.decision = self._load_learned()
             if self.answer_reader is None or self.decision is None:
@@ -100,6 +104,18 @@ class Engine:
         if reader is None or decision is None:
             log.warning("learned answer step has no weights (rag/weights/); answering by the rules")
         return reader, decision
+
+    @staticmethod
+    def _load_sentence_choice() -> "sentence_choice.SentenceChoice | None":
+        """The fitted sentence choice; None, with a warning, when its file is missing or unreadable."""
+        try:
+            model = sentence_choice.SentenceChoice.load()
+        except Exception as exc:  # a damaged file must not cost the user their answers
+            log.warning("fitted answer step unavailable (%s: %s); answering by the rules", type(exc).__name__, exc)
+            return None
+        if model is None:
+            log.warning("fitted answer step has no weights (rag/weights/sentence_choice.json); answering by the rules")
+        return model
 
     def reload(self) -> None:
         """Pick up a new index generation (after a build), replacing the old one atomically."""
@@ -253,6 +269,12 @@ class Engine:
             answer.resolved_question = res.question
             answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
             return answer
+        if self.answer_step == "fitted" and self.generator is None:
+            answer = self._fitted(text, query, citations, hits[:k], contexts, translation is not None)
+            answer.notice = " ".join(p for p in (notice, answer.notice) if p)
+            answer.resolved_question = res.question
+            answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
+            return answer
         decision = abstain.decide(query, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
                                   contexts=contexts, crosslingual=translation is not None)
@@ -297,6 +319,20 @@ class Engine:
         if named:  # "… i Stockholm?" is answered with what Stockholm's documents say, never Huddinge's
             citations = [c for c in citations if abstain.is_about(c.text, c.meta.get("body", ""), named)] or citations
         return _verified_answer(question, *compose(resolved, self.retriever.lexical, citations), citations)
+
+    def _fitted(self, shown: str, words: str, citations: list[Citation], hits: list, contexts: list[str],
+                crosslingual_: bool) -> Answer:
+        """The sentences the fitted model says answer, or "not found" (rag/sentence_choice.py)."""
+        named = abstain.places_named(words, self._places())
+        rows = list(zip(citations, [h.dense for h in hits], contexts))
+        if named:  # "… i Stockholm?" is answered with what Stockholm's documents say, never Huddinge's
+            rows = [r for r in rows if abstain.is_about(r[0].text, r[0].meta.get("body", ""), named)]
+        if not rows:
+            return abstention(shown, citations)
+        kept, dense, ctx = (list(t) for t in zip(*rows))
+        found = sentence_choice.candidates(words, kept, dense, self.retriever.lexical, ctx, crosslingual_)
+        chosen = sentence_choice.choose(found, self.sentence_choice)
+        return _verified_answer(shown, *compose_chosen(chosen, citations), citations)
 
     def _learned(self, question: str, words: str, citations: list[Citation], hits: list, shown: str) -> Answer:
         """The reader's span in the best paragraphs, if the fitted decision says it answers (rag/learned_answer.py).

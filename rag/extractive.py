@@ -86,7 +86,11 @@ def _same_text(s: ScoredSentence) -> str:
 
 def compose(question: str, lexical: LexicalIndex, citations: list[Citation]) -> tuple[str, list[Citation], int]:
     """Answer text with ``[n]`` markers, the citations it uses (quotes set), and the sentence count."""
-    chosen = choose_sentences(lexical, question, citations)
+    return compose_chosen(choose_sentences(lexical, question, citations), citations)
+
+
+def compose_chosen(chosen: list, citations: list[Citation]) -> tuple[str, list[Citation], int]:
+    """The answer text for sentences already chosen (best first; each has ``citation`` and ``span``)."""
     if not chosen:
         return "", [], 0
     by_citation: dict[int, list[tuple[int, int]]] = {}

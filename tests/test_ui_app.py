@@ -222,6 +222,40 @@ def test_browser_scope_restricts_the_search(page):
     assert docs and docs <= {SEED_IDS[2]}
 
 
+def test_browser_scope_by_person_and_dates_and_a_mistyped_date(page):
+    page.get_by_text("Avgränsa sökningen").click()
+    box = page.locator("#kk-scope-authors input")
+    box.click()
+    box.fill("Dronj")  # type-ahead: a part of the name finds the person
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    ask_in_page(page, "Vad görs mot segregation och utanförskap?")
+    assert "avgränsad till författare: Daniel Dronjak" in _last_bot(page).inner_text()
+    docs = {d for d in page.locator("#kk-panel article").evaluate_all("els => els.map(e => e.dataset.doc)")}
+    assert docs and docs <= {SEED_IDS[3]}
+    _shot(page, "ui-6-scope-person.png")
+
+    page.locator("#kk-scope-from input, #kk-scope-from textarea").first.fill("5 maj 2021")
+    ask_in_page(page, "Hur många trygghetskameror ska Huddinge sätta upp?")
+    text = _last_bot(page).inner_text()
+    assert "Från-datumet ”5 maj 2021” är inget datum" in text and "ÅÅÅÅ-MM-DD" in text
+    page.locator("#kk-scope-from input, #kk-scope-from textarea").first.fill("")
+
+
+def test_browser_library_search_narrows_the_list(page):
+    # the list scrolls inside its own box and never runs under the scope controls below it
+    library = page.locator("#kk-library .kk-library").bounding_box()
+    scope = page.get_by_text("Avgränsa sökningen").bounding_box()
+    assert library["y"] + library["height"] <= scope["y"], (library, scope)
+    search = page.locator("#kk-library-search input, #kk-library-search textarea").first
+    search.fill("Dronjak")
+    page.wait_for_function("document.querySelector('#kk-library').innerText.includes('av 4 dokument')",
+                           timeout=10_000)
+    assert page.locator("#kk-library li").count() == 1
+    search.fill("")
+    page.wait_for_function("document.querySelectorAll('#kk-library li').length >= 4", timeout=10_000)
+
+
 def _upload(page, path: Path) -> str:
     page.get_by_text("Lägg till dokument").click()
     status = page.locator("#kk-upload-status textarea")

@@ -243,3 +243,35 @@ def test_upload_and_feedback_locations(tmp_path, monkeypatch):
     monkeypatch.setenv("KALLKOLL_FEEDBACK_LOG", str(tmp_path / "f.jsonl"))
     assert uploads.upload_dir(tmp_path) == (tmp_path / "u").resolve()
     assert uploads.feedback_log(tmp_path) == (tmp_path / "f.jsonl").resolve()
+
+
+def test_scope_dates_authors_and_what_a_typo_gets():
+    from datetime import date
+
+    f = render.scope_filters([], [], ["M"], ["Beatrice Ask"], " 2017-01-01 ", "2018-06-30")
+    assert f == Filters(parties=("M",), authors=("Beatrice Ask",), date_from=date(2017, 1, 1),
+                        date_to=date(2018, 6, 30))
+    assert render.scope_text(f).endswith("författare: Beatrice Ask; datum: 2017-01-01 – 2018-06-30.")
+    assert render.scope_filters(None, None, None, None, "", None).is_empty()
+    with pytest.raises(render.BadScope, match="Från-datumet ”5 maj 2021” är inget datum.*ÅÅÅÅ-MM-DD"):
+        render.scope_filters([], [], [], [], "5 maj 2021", "")
+    with pytest.raises(render.BadScope, match="ligger efter"):
+        render.scope_filters([], [], [], [], "2021-05-05", "2020-01-01")
+    with pytest.raises(render.BadScope):
+        render.scope_filters([], [], [], [], "", "x" * 1_000_000)  # a megabyte pasted: a message, short
+
+
+def test_the_library_is_searchable_and_draws_at_most_its_share():
+    docs = [(f"d{i:05d}", f"Interpellation om {'skolan' if i % 3 else 'polisen'} {i}",
+             {"author": "Beatrice Ask" if i % 2 else "Elver Jonsson", "party": "M" if i % 2 else "L",
+              "date": f"20{10 + i % 10}-01-01"}) for i in range(15_000)]
+    page = render.library_html(docs)
+    assert page.count("<li>") == render.LIBRARY_SHOWN
+    assert f"Visar {render.LIBRARY_SHOWN} av 15000 dokument" in page
+    found = render.library_html(docs, "polisen ask")  # every word, in title or person
+    assert found.count("<li>") == render.LIBRARY_SHOWN and "träffar bland 15000 dokument" in found
+    assert all("polisen" in t and "Beatrice Ask" in m["author"] for _, t, m in render.library_matches(docs, "polisen ask"))
+    one = render.library_html(docs, "d00003")
+    assert one.count("<li>") == 1 and "1 av 15000 dokument." in one and "Beatrice Ask (M)" in one
+    none = render.library_html(docs, f"nothing {SCRIPT}")
+    assert "<li>" not in none and "Inget av 15000 dokument matchar" in none and "<script>" not in none

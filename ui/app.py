@@ -196,19 +196,24 @@ strong.kk-answer {font-weight: 700; background: #fcd34d; border-radius: 2px;}
 .kk-p.kk-heading {font-weight: 600;}
 .kk-p.kk-hit {background: #eef2ff; outline: 2px solid #4f46e5;}
 .kk-pn {display: inline-block; min-width: 2.2em; color: var(--body-text-color-subdued); font-size: .75em;}
-#kk-library {max-height: 260px; overflow-y: auto;}
+#kk-library {max-height: 280px; overflow: hidden; flex: none;}
+#kk-library .kk-library {max-height: 270px; overflow-y: auto; overscroll-behavior: contain;}
 #kk-library ul {list-style: none; padding: 0; margin: 0;}
 #kk-library li {margin: 0 0 .25em;}
 #kk-library button {all: unset; cursor: pointer; font-size: .85em; display: block; line-height: 1.3;}
 #kk-library button:hover {text-decoration: underline;}
 #kk-library .kk-libmeta {color: var(--body-text-color-subdued); font-size: .75em;}
+#kk-library .kk-libnote {color: var(--body-text-color-subdued); font-size: .75em; margin: 0 0 .4em;}
 """
 
 
-def library_html(engine: Any) -> str:
+def library_html(engine: Any, query: str = "") -> str:
+    """The library, newest first, narrowed to ``query`` (render.library_html)."""
     documents = getattr(engine.reader, "documents", {})
-    return render.library_html([(doc_id, title, getattr(documents.get(doc_id), "meta", {}) or {})
-                                for doc_id, title in engine.facets().documents])
+    rows = [(doc_id, title, getattr(documents.get(doc_id), "meta", {}) or {})
+            for doc_id, title in engine.facets().documents]
+    rows.sort(key=lambda r: str(r[2].get("date", "")), reverse=True)  # stable: by title within a date
+    return render.library_html(rows, query)
 
 
 class ChatApp:
@@ -313,8 +318,8 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
     state = ChatApp(engine, upload_dir, feedback_log)
     doc_choices, body_choices, party_choices = render.facet_choices(engine.facets())
 
-    def filters_of(docs, bodies, parties) -> Filters:
-        return Filters(doc_ids=tuple(docs or ()), bodies=tuple(bodies or ()), parties=tuple(parties or ()))
+    def filters_of(docs, bodies, parties, authors, date_from, date_to) -> Filters:
+        return render.scope_filters(docs, bodies, parties, authors, date_from, date_to)
 
     def locked(flag: bool) -> list:
         return [gr.update(interactive=not flag)] * (2 + len(EXAMPLES))
@@ -328,11 +333,16 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
                                    {"role": "assistant", "content": render.SEARCHING}]
         return [gr.update(value="", interactive=False)] + locked(True)[1:] + [chat, message]
 
-    def finish(pending, chat, turns, answers, docs, bodies, parties, request: gr.Request):
+    def finish(pending, chat, turns, answers, docs, bodies, parties, authors, date_from, date_to,
+               request: gr.Request):
         if not pending:
             return [gr.skip()] * (8 + len(EXAMPLES))
-        filters = filters_of(docs, bodies, parties)
-        answer = state.ask(pending, list(turns or []), filters)
+        try:
+            filters = filters_of(docs, bodies, parties, authors, date_from, date_to)
+            answer = state.ask(pending, list(turns or []), filters)
+        except render.BadScope as exc:  # a date typed wrong: say so, search nothing
+            filters = None
+            answer = Answer(question=str(pending)[:200], answer=str(exc), abstained=True, mode="error")
         answers = list(answers or []) + [answer]
         turn = len(answers) - 1
         chat = list(chat or [])
@@ -391,9 +401,10 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
     def on_upload(files, progress=gr.Progress()):
         paths = [getattr(f, "name", f) for f in (files or [])]
         report = state.add_files([str(p) for p in paths], progress) if paths else "Välj en fil först."
-        docs_c, bodies_c, parties_c = render.facet_choices(engine.facets())
+        facets = engine.facets()
+        docs_c, bodies_c, parties_c = render.facet_choices(facets)
         return (report, gr.update(choices=docs_c), gr.update(choices=bodies_c), gr.update(choices=parties_c),
-                None, library_html(engine))
+                gr.update(choices=list(facets.authors)), None, library_html(engine))
 
     def api_ask(question: str, k: int = 5) -> dict:
         """Answer one question over the documents; returns the same JSON as `python -m rag ask --json`."""
@@ -410,12 +421,21 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
         answers = gr.State([])
         with gr.Sidebar(label="Samlingen", open=True, width=340):
             gr.Markdown("### Dokument i samlingen")
+            library_query = gr.Textbox(placeholder="Sök titel, person, parti, datum …", show_label=False,
+                                       label="Sök i samlingen", max_lines=1, elem_id="kk-library-search")
             library = gr.HTML(library_html(engine), elem_id="kk-library", js_on_load=LIBRARY_JS)
             with gr.Accordion("Avgränsa sökningen", open=False):
                 docs = gr.Dropdown(doc_choices, multiselect=True, label="Dokument", elem_id="kk-scope-docs")
                 bodies = gr.Dropdown(body_choices, multiselect=True, label="Kommun / organ",
                                      elem_id="kk-scope-bodies")
                 parties = gr.Dropdown(party_choices, multiselect=True, label="Parti", elem_id="kk-scope-parties")
+                authors = gr.Dropdown(list(engine.facets().authors), multiselect=True, filterable=True,
+                                      label="Person (skriv för att söka)", elem_id="kk-scope-authors")
+                with gr.Row():
+                    date_from = gr.Textbox(label="Från datum", placeholder="ÅÅÅÅ-MM-DD", max_lines=1,
+                                           elem_id="kk-scope-from", min_width=120)
+                    date_to = gr.Textbox(label="Till datum", placeholder="ÅÅÅÅ-MM-DD", max_lines=1,
+                                         elem_id="kk-scope-to", min_width=120)
             with gr.Accordion("Lägg till dokument", open=False, elem_id="kk-upload-accordion"):
                 files = gr.File(file_count="multiple", file_types=list(uploads.ALLOWED_SUFFIXES), type="filepath",
                                 label=f".txt, .md, .pdf eller .docx, högst {uploads.MAX_UPLOAD_MB} MB",
@@ -447,7 +467,7 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
                                 apply_default_css=False)
 
         inputs_lock = [box, send, *example_btns]
-        finish_inputs = [pending, chat, turns, answers, docs, bodies, parties]
+        finish_inputs = [pending, chat, turns, answers, docs, bodies, parties, authors, date_from, date_to]
         finish_outputs = [*inputs_lock, chat, turns, answers, panel, export_btn, pending]
 
         def wire(event):
@@ -469,7 +489,9 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
         clear_outputs = [chat, turns, answers, panel, export_btn, pending]
         clear_btn.click(clear, None, clear_outputs, queue=False, api_visibility="private")
         chat.clear(clear, None, clear_outputs, queue=False, api_visibility="private")
-        files.upload(on_upload, [files], [upload_status, docs, bodies, parties, files, library],
+        library_query.change(lambda q: library_html(engine, q), [library_query], [library], queue=False,
+                             api_visibility="private", show_progress="hidden")
+        files.upload(on_upload, [files], [upload_status, docs, bodies, parties, authors, files, library],
                      concurrency_limit=1, concurrency_id="build", api_visibility="private")
         gr.api(api_ask, api_name="ask", concurrency_limit=concurrency, concurrency_id="engine")
     return app

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -81,7 +82,39 @@ def scope_text(filters: Filters | None, titles: dict[str, str] | None = None) ->
         parts.append("parti: " + ", ".join(filters.parties))
     if filters.authors:
         parts.append("författare: " + ", ".join(filters.authors))
+    if filters.date_from or filters.date_to:
+        parts.append("datum: " + (filters.date_from.isoformat() if filters.date_from else "…") + " – " +
+                     (filters.date_to.isoformat() if filters.date_to else "…"))
     return "Sökningen var avgränsad till " + "; ".join(parts) + "."
+
+
+class BadScope(ValueError):
+    """A scope the user typed that cannot be searched; the message says what to write instead."""
+
+
+def scope_date(text: object, label: str) -> date | None:
+    """A date typed in the scope, ÅÅÅÅ-MM-DD ("2021-05-05").
+
+    Empty means no limit. Anything else gets a message naming the field, never a traceback.
+    """
+    value = str(text or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadScope(f"{label} ”{value[:40]}” är inget datum. Skriv det som ÅÅÅÅ-MM-DD, "
+                       f"till exempel 2021-05-05, eller lämna fältet tomt.") from None
+
+
+def scope_filters(docs: Sequence[str] | None, bodies: Sequence[str] | None, parties: Sequence[str] | None,
+                  authors: Sequence[str] | None = None, date_from: object = "", date_to: object = "") -> Filters:
+    """The scope controls' values as ``Filters``; ``BadScope`` for a date that is none or a range backwards."""
+    start, end = scope_date(date_from, "Från-datumet"), scope_date(date_to, "Till-datumet")
+    if start and end and start > end:
+        raise BadScope(f"Från-datumet {start.isoformat()} ligger efter till-datumet {end.isoformat()}.")
+    return Filters(doc_ids=tuple(docs or ()), bodies=tuple(bodies or ()), parties=tuple(parties or ()),
+                   authors=tuple(authors or ()), date_from=start, date_to=end)
 
 
 def user_markdown(question: object) -> str:
@@ -268,14 +301,47 @@ def document_html(doc: Any, paragraphs: Sequence[Any], highlight: int | None,
     return "".join(out)
 
 
-def library_html(documents: Sequence[tuple[str, str, dict[str, str]]]) -> str:
-    """The list of documents in the collection (doc_id, title, meta): click one to read it in the panel."""
-    items = []
+LIBRARY_SHOWN = 200  # rows of the library drawn at once: 15,000 would cost the page seconds to load
+
+
+def library_matches(documents: Sequence[tuple[str, str, dict[str, str]]], query: str = ""
+                    ) -> list[tuple[str, str, dict[str, str]]]:
+    """The documents whose title, author, party, body, date or id hold every word of ``query``."""
+    terms = str(query or "").lower().split()
+    if not terms:
+        return list(documents)
+    out = []
     for doc_id, title, meta in documents:
-        info = " · ".join(v for v in (meta.get("doc_type", ""), meta.get("body", ""), meta.get("date", "")) if v)
+        hay = " ".join([doc_id, title or "", *(str(meta.get(k, "")) for k in
+                                               ("author", "party", "body", "date", "doc_type", "reference"))]).lower()
+        if all(t in hay for t in terms):
+            out.append((doc_id, title, meta))
+    return out
+
+
+def library_html(documents: Sequence[tuple[str, str, dict[str, str]]], query: str = "") -> str:
+    """The list of documents in the collection (doc_id, title, meta): click one to read it in the panel.
+
+    With ``query`` only the matching ones; at most ``LIBRARY_SHOWN`` rows, with a line saying how many
+    there are in all, so a 15,000-document collection stays a quick page.
+    """
+    total = len(documents)
+    documents = library_matches(documents, query)
+    shown = documents[:LIBRARY_SHOWN]
+    if query and not documents:
+        note = f"Inget av {total} dokument matchar ”{esc(str(query)[:80])}”."
+    elif len(documents) > len(shown):
+        note = (f"Visar {len(shown)} av {len(documents)}" + ("" if query else " dokument") +
+                (f" träffar bland {total} dokument" if query else "") + " – sök för att hitta fler.")
+    else:
+        note = f"{len(documents)} av {total} dokument." if query else f"{total} dokument."
+    items = []
+    for doc_id, title, meta in shown:
+        info = " · ".join(v for v in (meta.get("doc_type", ""), who_text(meta), meta.get("body", ""),
+                                      meta.get("date", "")) if v)
         items.append(f"<li><button type='button' data-kk-doc='{esc(doc_id)}'>{esc(title or doc_id)}"
                      f"<div class='kk-libmeta'>{esc(info or doc_id)}</div></button></li>")
-    return f"<div class='kk-library'><ul>{''.join(items)}</ul></div>"
+    return f"<div class='kk-library'><p class='kk-libnote'>{note}</p><ul>{''.join(items)}</ul></div>"
 
 
 def citation_of(answers: Sequence[Answer], turn: int, n: int) -> Citation | None:
