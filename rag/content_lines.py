@@ -20,9 +20,26 @@ ASKS_WHO_WHEN = re.compile(r"\b(vem|vilka personer|vilken minister|vilket parti|
                            r"who|whom|when|which minister|which party)\b", re.IGNORECASE)
 
 
-def is_content(sentence: str) -> bool:
-    """A sentence that can answer a content question: not a bare date, name line, heading or quoted question."""
+#: a question about the document itself (its number, what it is about, who filed it): its title may answer it
+ABOUT_DOCUMENT = re.compile(r"\b(interpellation\w*|interpellera\w*|ärende\w*|dokument\w*|protokoll\w*|motion\w*|"
+                            r"beteckning\w*|rubrik\w*|titel\w*|title|document\w*)\b", re.IGNORECASE)
+
+
+def title_rule(question: str, title: str) -> str:
+    """The title a content sentence must not merely repeat; "" when the question is about the document."""
+    return "" if ABOUT_DOCUMENT.search(question) else title
+
+
+def is_content(sentence: str, title: str = "") -> bool:
+    """A sentence that can answer a content question: not a bare date, name line, heading or quoted question.
+
+    ``title``: the document's; a sentence that is only the title repeated (the first line of most
+    answers: "Svar till interpellation om stadens utsatta områden utanför Järva") names the subject
+    and says nothing about it.
+    """
     text = sentence.strip()
+    if title and _bare(text) == _bare(title):
+        return False
     if _DATE.match(text) or text.rstrip("”\"' )").endswith("?"):
         return False
     tokens = words(text)
@@ -31,3 +48,7 @@ def is_content(sentence: str) -> bool:
     # a signature or role line: mostly capitalised words and a party in parentheses, no sentence end
     capitalised = sum(t[:1].isupper() for t in text.split())
     return not (re.search(r"\([A-ZÅÄÖ]{1,3}\)\s*$", text) and capitalised >= len(text.split()) - 1)
+
+
+def _bare(text: str) -> str:
+    return " ".join(words(text))

@@ -249,3 +249,14 @@ def _pair_matches(tokens: list[str], alone: dict[str, np.ndarray], candidates: l
                 out[a] = out[b] = candidates[j]
                 break
     return out
+
+
+def notice(t: Translation) -> str:
+    """Says how an English question was matched, so a reader can judge the quotes chosen for it."""
+    words: dict[str, list[str]] = {}  # Swedish word -> the question words it stands for ("security cameras")
+    for w, sv in t.matches.items():
+        if sv != w:
+            words.setdefault(sv, []).append(w)
+    pairs = [f"{' '.join(ws)} → {sv}" for sv, ws in words.items()][:8]
+    return ("Frågan är på engelska; svaret citerar svenska källor." +
+            (f" Ord som söktes: {', '.join(pairs)}." if pairs else ""))

@@ -22,8 +22,9 @@ from index.embedder import load_query_encoder
 from index.store import IndexReader, open_index
 from index.types import Document, Paragraph
 
-from . import abstain, crosslingual, document_facts, learned_answer, sentence_choice
-from .citations import dangling_markers, make_citation, quote_is_verbatim
+from . import abstain, crosslingual, document_facts, learned_answer, plans, sentence_choice
+from .answers import RELATED_NOTE, abstention, stated_answer, verified_answer
+from .citations import make_citation
 from .extractive import compose, compose_chosen
 from .followup import Resolution, resolve
 from .inputs import BadQuestion, clean_question
@@ -35,9 +36,6 @@ from .word_vectors import store_path as word_store_path
 
 log = logging.getLogger(__name__)
 
-RELATED_SHOWN = 3  # "possibly related" paragraphs listed with an abstention
-RELATED_NOTE = "De stycken som ligger närmast visas nedan som möjligen relaterade, inte som svar."
-NOT_FOUND = f"Jag hittar inget svar på frågan i dokumenten. {RELATED_NOTE}"
 
 
 @dataclass
@@ -231,6 +229,15 @@ class Engine:
             bodies = {d.meta.get("body") for d in retriever.reader.documents.values()}
             if res.place in bodies:  # "Och i Stockholm?" means: the same question, Stockholm's documents
                 filters = dataclasses.replace(filters or Filters(), bodies=(res.place,))
+        asked = plans.Asked(self, text, res.question, filters)
+        chosen = plans.choose(asked) if self.generator is None else None
+        if chosen:  # a question of another kind than one fact: its plan answers (rag/plans/)
+            plan, matched = chosen
+            answer = plan.answer(matched, asked)
+            answer.notice = " ".join(p for p in (notice, answer.notice) if p)
+            answer.resolved_question = res.question
+            answer.timings_ms = {"answer": _ms(started), "total": _ms(started)}
+            return answer
         t0 = time.perf_counter()
         # the words the evidence checks look for: the question's own, or for an English question the
         # Swedish words of the sources that translate them (rag/crosslingual.py)
@@ -238,7 +245,7 @@ class Engine:
         translation = self.search_words(res.question, vector, filters)
         query = translation.rewritten if translation else res.question
         if translation:
-            notice = f"{notice} {_translation_notice(translation)}".strip()
+            notice = f"{notice} {crosslingual.notice(translation)}".strip()
         hits = retriever.search(query, k=max(k, 8) + len(res.exclude), filters=filters, query_vector=vector)
         hits = [h for h in hits if (h.doc_id, h.number) not in res.exclude]
         if self.reranker is not None and hits:
@@ -256,7 +263,7 @@ class Engine:
         if found:  # the document's own date or signature, quoted from its letterhead or signature block
             stated, used = found
             if used:
-                answer = _stated_answer(text, stated, used)
+                answer = stated_answer(text, stated, used)
             else:  # the document asked about does not state it
                 answer = abstention(text, citations)
                 answer.answer, answer.mode = f"{stated} {RELATED_NOTE}", "metadata"
@@ -318,7 +325,7 @@ class Engine:
         named = abstain.places_named(resolved, self._places())
         if named:  # "… i Stockholm?" is answered with what Stockholm's documents say, never Huddinge's
             citations = [c for c in citations if abstain.is_about(c.text, c.meta.get("body", ""), named)] or citations
-        return _verified_answer(question, *compose(resolved, self.retriever.lexical, citations), citations)
+        return verified_answer(question, *compose(resolved, self.retriever.lexical, citations), citations)
 
     def _fitted(self, shown: str, words: str, citations: list[Citation], hits: list, contexts: list[str],
                 crosslingual_: bool) -> Answer:
@@ -332,7 +339,7 @@ class Engine:
         kept, dense, ctx = (list(t) for t in zip(*rows))
         found = sentence_choice.candidates(words, kept, dense, self.retriever.lexical, ctx, crosslingual_)
         chosen = sentence_choice.choose(found, self.sentence_choice)
-        return _verified_answer(shown, *compose_chosen(chosen, citations), citations)
+        return verified_answer(shown, *compose_chosen(chosen, citations), citations)
 
     def _learned(self, question: str, words: str, citations: list[Citation], hits: list, shown: str) -> Answer:
         """The reader's span in the best paragraphs, if the fitted decision says it answers (rag/learned_answer.py).
@@ -349,7 +356,7 @@ class Engine:
         kept, dense = [c for c, _ in pairs], [d for _, d in pairs]
         found = learned_answer.candidates(question, kept, dense, self.answer_reader, self.decision,
                                           self.retriever.lexical, words)
-        return _verified_answer(shown, *learned_answer.compose(found, self.decision), citations)
+        return verified_answer(shown, *learned_answer.compose(found, self.decision), citations)
 
     def _author_answer(self, question: str, res: Resolution, retriever: HybridRetriever) -> Answer:
         """"Vem skrev det?": the signature of the document the previous answer cited first."""
@@ -362,55 +369,7 @@ class Engine:
         if not found:
             return Answer(question=question, abstained=True, mode="metadata",
                           answer=f"Jag hittar ingen underskrift i ”{doc.title}”.")
-        return _stated_answer(question, *found)
-
-
-def _verified_answer(question: str, text: str, used: list[Citation], sentences: int,
-                     citations: list[Citation]) -> Answer:
-    """A composed extractive answer, shipped only if every marker resolves and every quote is verbatim.
-
-    Nothing composed (``used`` empty) is "not found"; a failed check is unreachable by
-    construction, and still never ships an unchecked quote.
-    """
-    unquoted = text  # a footnote "[12]" inside a quoted sentence is the document's text, not a marker
-    for c in used:
-        for s, e in c.quote_spans:
-            unquoted = unquoted.replace(f"”{c.text[s:e]}”", "", 1)
-    if not used or dangling_markers(unquoted, used) or not all(quote_is_verbatim(c) for c in used):
-        return abstention(question, citations)
-    coverage = _coverage_line(sentences, len({c.doc_id for c in used}))
-    return Answer(question=question, answer=f"{text}\n\n{coverage}", abstained=False, citations=used,
-                  coverage=coverage, mode="extractive")
-
-
-def _stated_answer(question: str, stated: str, used: list[Citation]) -> Answer:
-    """A fact about one document (``document_facts``), with the lines of it that state the fact."""
-    return Answer(question=question, answer=stated, abstained=False, citations=used, mode="metadata",
-                  coverage=_coverage_line(sum(len(c.quote_spans) for c in used), 1))
-
-
-def _coverage_line(sentences: int, documents: int) -> str:
-    """The closing line: how many sentences are quoted from how many documents."""
-    return f"{sentences} {'mening citerad' if sentences == 1 else 'meningar citerade'} ur {documents} dokument."
-
-
-def abstention(question: str, citations: list[Citation]) -> Answer:
-    related = citations[:RELATED_SHOWN]
-    for i, c in enumerate(related, start=1):
-        c.n = i
-        c.quote, c.quote_spans, c.answer_spans = "", [], []
-    return Answer(question=question, answer=NOT_FOUND, abstained=True, related=related, mode="extractive")
-
-
-def _translation_notice(t: crosslingual.Translation) -> str:
-    """Says how an English question was matched, so a reader can judge the quotes chosen for it."""
-    words: dict[str, list[str]] = {}  # Swedish word -> the question words it stands for ("security cameras")
-    for w, sv in t.matches.items():
-        if sv != w:
-            words.setdefault(sv, []).append(w)
-    pairs = [f"{' '.join(ws)} → {sv}" for sv, ws in words.items()][:8]
-    return ("Frågan är på engelska; svaret citerar svenska källor." +
-            (f" Ord som söktes: {', '.join(pairs)}." if pairs else ""))
+        return stated_answer(question, *found)
 
 
 def _ms(since: float) -> float:

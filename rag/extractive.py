@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from index.sentences import sentence_spans
 
 from .citations import comparable, set_quote, source_label
-from .content_lines import ASKS_WHO_WHEN, is_content
+from .content_lines import ASKS_WHO_WHEN, is_content, title_rule
 from .answer_type import asked_type, states
 from .lexical import LexicalIndex, words
 from .types import Citation
@@ -48,8 +48,8 @@ def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citat
             sentence = c.text[span[0]:span[1]]
             if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
                 continue  # a question quoted from an interpellation answers nothing
-            if not who_when and not is_content(sentence):
-                continue  # a signature, date or heading line answers no content question (content_lines)
+            if not who_when and not is_content(sentence, title_rule(question, c.title)):
+                continue  # a title, signature, date or heading line answers no content question (content_lines)
             cov = lexical.coverage(question, sentence)
             prior = c.score / top
             position_bonus = 0.05 if span[0] == 0 else 0.0  # a paragraph's opening sentence states its point

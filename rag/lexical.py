@@ -53,6 +53,10 @@ class LexicalIndex:
         i = self._vocab_ids.get(stem)
         return float(self._idf[i]) if i is not None else self._max_idf
 
+    def knows(self, word: str) -> bool:
+        """Whether any paragraph of the index has this word (by its stem)."""
+        return any(t in self._vocab_ids for t in self.analyzer.terms(word))
+
     def coverage(self, question: str, text: str, context: str = "") -> float:
         """Share of the question's IDF weight whose stems (or compound parts) occur in ``text``.
 

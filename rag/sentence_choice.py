@@ -33,7 +33,7 @@ from index.sentences import sentence_spans
 
 from .answer_type import asked_type, states
 from .citations import comparable
-from .content_lines import ASKS_WHO_WHEN, is_content
+from .content_lines import ASKS_WHO_WHEN, is_content, title_rule
 from .lexical import LexicalIndex, words
 from .types import Citation
 
@@ -126,7 +126,7 @@ def candidates(question: str, citations: list[Citation], dense: list[float], lex
             sentence = c.text[span[0]:span[1]]
             if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
                 continue  # a question quoted from an interpellation answers nothing
-            if not who_when and not is_content(sentence):
+            if not who_when and not is_content(sentence, title_rule(question, c.title)):
                 continue  # a signature, date or heading line answers no content question (content_lines)
             stems = lexical.analyzer.terms(sentence)
             stem_set = set(stems)

@@ -1,0 +1,188 @@
+"""The overview plan: "Vem har tagit upp X?" lists every document that mentions X, one verified quote each."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.plans import overview
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("Vad har riksdagsledamöter frågat om trygghetskameror?", "trygghetskameror"),
+    ("Vad har politikerna sagt om segregation", "segregation"),
+    ("Vem har tagit upp psykisk ohälsa bland unga?", "psykisk ohälsa bland unga"),
+    ("Vilka interpellationer handlar om vargen?", "vargen"),
+    ("Who has asked about security cameras?", "security cameras"),
+    ("What have MPs asked about youth crime?", "youth crime"),
+    # questions about one thing, not a survey: the fact plan answers them
+    ("Vad säger Dronjak om kameror?", ""),
+    ("Hur många trygghetskameror ska Huddinge sätta upp?", ""),
+    ("Vem svarade på interpellationen om Flemingsberg?", ""),
+])
+def test_which_questions_ask_for_an_overview(question, topic):
+    assert overview.topic_of(question) == topic
+
+
+
+@pytest.fixture(scope="module")
+def engine(seed_index):
+    from rag.engine import Engine
+
+    return Engine(seed_index)
+
+
+def _checked(answer, one_per_document: bool = True):
+    from rag.citations import dangling_markers, quote_is_verbatim
+
+    assert not answer.abstained
+    assert not dangling_markers(re.sub(r"”[^”]*”", "", answer.answer), answer.citations)
+    assert all(quote_is_verbatim(c) for c in answer.citations)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    if one_per_document:  # an overview cites each document once
+        assert len({c.doc_id for c in answer.citations}) == len(answer.citations)
+
+
+@pytest.mark.model
+def test_who_raised_a_subject_lists_each_document_that_mentions_it(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("Vem har tagit upp segregation?")
+    _checked(a)
+    assert a.answer.startswith("2 dokument tar upp ”segregation”")
+    assert {c.doc_id for c in a.citations} == {SEED_IDS[0], SEED_IDS[2]}
+    assert all("egregation" in c.quote for c in a.citations)
+    assert "Per parti (alla 2): S 1" in a.answer
+
+
+@pytest.mark.model
+def test_only_sentences_that_name_the_subject_are_quoted(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("Vad har politikerna sagt om trygghetskameror?")
+    _checked(a)
+    # Stockholm's answer speaks of "trygghet" (half of the compound), never of cameras: it is not listed
+    assert [c.doc_id for c in a.citations] == [SEED_IDS[3]]
+    assert "trygghetskameror" in a.citations[0].quote
+
+
+@pytest.mark.model
+def test_an_english_overview_question_searches_the_swedish_words(engine):
+    a = engine.ask("Who has asked about security cameras?")
+    _checked(a)
+    assert "trygghetskameror" in a.citations[0].quote and "trygghetskameror" in a.notice
+
+
+@pytest.mark.model
+def test_a_subject_no_document_names_gets_not_found(engine):
+    a = engine.ask("Vilka dokument handlar om simhallar?")
+    assert a.abstained and not a.citations
+
+
+@pytest.mark.model
+def test_the_scope_limits_the_overview(engine):
+    from conftest import SEED_IDS
+    from rag.types import Filters
+
+    a = engine.ask("Vem har tagit upp segregation?", filters=Filters(bodies=("Stockholm",)))
+    _checked(a)
+    assert [c.doc_id for c in a.citations] == [SEED_IDS[2]] and a.answer.startswith("1 dokument")
+
+
+# ---------------------------------------------------------------- the summary plan
+
+@pytest.mark.parametrize("question, what", [
+    ("Sammanfatta protokollsanteckningen.", "protokollsanteckningen"),
+    ("Vad handlar interpellationen om Flemingsberg om?", "interpellationen om Flemingsberg"),
+    ("Ge en sammanfattning av Stockholms svar", "Stockholms svar"),
+    ("Summarize the answer about Järva", "the answer about Järva"),
+    ("Vad säger Dronjak om kameror?", ""),
+])
+def test_which_questions_ask_for_a_summary(question, what):
+    from rag.plans import summary
+
+    assert summary.what_of(question) == what
+
+
+@pytest.mark.model
+def test_a_summary_quotes_the_named_documents_own_points_in_its_order(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("Sammanfatta protokollsanteckningen.")
+    _checked(a, one_per_document=False)
+    assert {c.doc_id for c in a.citations} == {SEED_IDS[1]}  # the protokollsanteckning, nothing else
+    quotes = [c.quote for c in a.citations]
+    assert all("2021-05-05" != q.strip() and "Huddinge kommun" != q.strip() for q in quotes)
+    assert len(a.answer.split("\n- ")) >= 3  # a heading line and at least two points
+    numbers = [c.paragraph for c in a.citations]
+    assert numbers == sorted(numbers)  # in the document's own order
+
+
+@pytest.mark.model
+def test_a_summary_never_quotes_the_same_point_twice(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("Sammanfatta Dronjaks svar")
+    _checked(a, one_per_document=False)
+    assert {c.doc_id for c in a.citations} == {SEED_IDS[3]}
+    points = [line for line in a.answer.splitlines() if line.startswith("- ")]
+    assert len(points) == 5
+    # the answer says "År 2019 fick Kommunstyrelsens förvaltning ett uppdrag …" twice, once without "År"
+    assert sum("fick Kommunstyrelsens förvaltning ett uppdrag" in p for p in points) <= 1
+
+
+@pytest.mark.model
+def test_a_summary_of_no_clear_document_is_left_to_the_fact_step(engine):
+    from rag.plans import Asked, summary
+
+    assert summary.match(Asked(engine, "x", "Sammanfatta budgeten för simhallar", None)) is None
+
+
+# ---------------------------------------------------------------- the comparison plan
+
+def test_the_sides_and_the_subject_of_a_comparison():
+    from rag.plans import comparison
+
+    authors = [("Daniel Dronjak", "M"), ("Sara Heelge Vikmång", "S"), ("Bo Källström", "L")]
+    q = "Vad skiljer Stockholms och Huddinges syn på utsatta områden?"
+    sides = comparison.sides_of(q, {"Stockholm", "Huddinge"}, {"S", "M"}, authors)
+    assert [s.label for s in sides] == ["Stockholm", "Huddinge"]
+    assert comparison.topic_of(q, sides) == "utsatta områden"
+    q = "Hur ser S och M på trygghetskameror?"
+    sides = comparison.sides_of(q, {"Stockholm", "Huddinge"}, {"S", "M"}, authors)
+    assert [s.filters.parties for s in sides] == [("S",), ("M",)]
+    assert comparison.topic_of(q, sides) == "trygghetskameror"
+    q = "Jämför Dronjaks och Källströms syn på fritidsgårdar"
+    sides = comparison.sides_of(q, set(), {"S", "M"}, authors)
+    assert [s.filters.authors for s in sides] == [("Daniel Dronjak",), ("Bo Källström",)]
+    assert comparison.topic_of(q, sides) == "fritidsgårdar"
+    # "s" in "Hur ser Stockholm …" is no party: abbreviations count only in capitals
+    assert [s.label for s in comparison.sides_of("hur ser stockholm och huddinge på skolan", {"Stockholm"},
+                                                 {"S"}, authors)] == ["Stockholm"]
+
+
+@pytest.mark.model
+def test_a_comparison_answers_each_side_from_its_own_documents(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("Vad skiljer Stockholms och Huddinges syn på utsatta områden?")
+    _checked(a, one_per_document=False)
+    text = a.answer
+    assert text.index("**Stockholm**") < text.index("**Huddinge**")
+    stockholm = text[text.index("**Stockholm**"):text.index("**Huddinge**")]
+    huddinge = text[text.index("**Huddinge**"):]
+    by_n = {c.n: c for c in a.citations}
+    assert {by_n[int(n)].doc_id for n in re.findall(r"\[(\d+)\]", stockholm)} == {SEED_IDS[2]}
+    assert {by_n[int(n)].doc_id for n in re.findall(r"\[(\d+)\]", huddinge)} <= {SEED_IDS[0], SEED_IDS[1], SEED_IDS[3]}
+    # no document title is quoted as what a side says
+    assert all(c.quote.strip() != c.title.strip() for c in a.citations)
+
+
+@pytest.mark.model
+def test_a_side_that_is_silent_is_named_as_such(engine):
+    a = engine.ask("Hur ser Stockholm och Huddinge på trygghetskameror?")
+    _checked(a, one_per_document=False)
+    assert "Stockholms dokument säger inget om trygghetskameror." in a.answer
+    assert "trygghetskameror" in " ".join(c.quote for c in a.citations)
+    assert "Tyst om ämnet: Stockholm." in a.notice
