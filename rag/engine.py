@@ -195,17 +195,21 @@ class Engine:
     # ---------------------------------------------------------------- asking
 
     def ask(self, question: object, history: list[Turn] | None = None, filters: Filters | None = None,
-            k: int = 5) -> Answer:
-        """Answer ``question``; never raises for bad input (the answer says what was wrong)."""
+            k: int = 5, *, plans_: bool = True) -> Answer:
+        """Answer ``question``; never raises for bad input (the answer says what was wrong).
+
+        ``plans_=False`` answers it as one fact question (what a plan asks for each part or side).
+        """
         with self._lock:
             self._asking += 1
         try:
-            return self._ask(question, history, filters, k)
+            return self._ask(question, history, filters, k, plans_)
         finally:
             with self._lock:
                 self._asking -= 1
 
-    def _ask(self, question: object, history: list[Turn] | None, filters: Filters | None, k: int) -> Answer:
+    def _ask(self, question: object, history: list[Turn] | None, filters: Filters | None, k: int,
+             plans_: bool = True) -> Answer:
         started = time.perf_counter()
         try:
             text, notice = clean_question(question)
@@ -230,7 +234,7 @@ class Engine:
             if res.place in bodies:  # "Och i Stockholm?" means: the same question, Stockholm's documents
                 filters = dataclasses.replace(filters or Filters(), bodies=(res.place,))
         asked = plans.Asked(self, text, res.question, filters)
-        chosen = plans.choose(asked) if self.generator is None else None
+        chosen = plans.choose(asked) if plans_ and self.generator is None else None
         if chosen:  # a question of another kind than one fact: its plan answers (rag/plans/)
             plan, matched = chosen
             answer = plan.answer(matched, asked)

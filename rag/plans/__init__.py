@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..types import Filters
-from . import comparison, overview, summary
+from . import comparison, multipart, overview, stance, summary
 
 #: in the order they are asked; each module has NAME, match(asked) -> matched | None, answer(matched, asked)
-PLANS = (overview, summary, comparison)
+PLANS = (multipart, overview, summary, comparison, stance)
 
 
 @dataclass

@@ -20,7 +20,7 @@ import dataclasses
 import re
 from typing import Any
 
-from ..answers import verified_answer
+from ..answers import abstention, verified_answer
 from ..citations import set_quote, source_label
 from ..retrieve import PARTY_NAMES
 from ..types import Answer, Citation, Filters
@@ -99,60 +99,77 @@ def topic_of(question: str, sides: list[Side]) -> str:
     return _FRAME.sub("", text).strip()
 
 
+def find_sides(engine: Any, text: str) -> list[Side]:
+    """The sides of the engine's index that ``text`` names (its bodies, parties, authors)."""
+    facets = engine.facets()
+    party_of: dict[str, str] = {}
+    for d in engine.reader.documents.values():
+        if d.meta.get("author"):
+            party_of.setdefault(d.meta["author"], d.meta.get("party", ""))
+    return sides_of(text, set(facets.bodies), set(facets.parties), sorted(party_of.items()))
+
+
 def match(asked: Any) -> Comparison | None:
     if not _COMPARE.match(asked.question):
         return None
-    engine = asked.engine
-    facets = engine.facets()
-    docs = engine.reader.documents.values()
-    party_of = {}
-    for d in docs:
-        if d.meta.get("author"):
-            party_of.setdefault(d.meta["author"], d.meta.get("party", ""))
-    sides = sides_of(asked.question, set(facets.bodies), set(facets.parties), sorted(party_of.items()))
+    sides = find_sides(asked.engine, asked.question)
     if len(sides) < 2:
         return None
     topic = topic_of(asked.question, sides)
     return Comparison(sides, topic) if topic else None
 
 
+def side_says(engine: Any, side: Side, topic: str, scope: Filters | None, asked_as: str = "") -> list[Citation]:
+    """What one side's documents say about ``topic``: the fact step's citations whose quotes name it.
+
+    A sentence names the subject when it covers more than half of the subject's weight, as in
+    an overview ("trygghet" is not "trygghetskameror"); the quotes that do not are dropped.
+    ``asked_as``: an English question, asked as it is (the fact step matches its words itself,
+    to more Swedish words than one), its quotes not held to one translated word.
+    """
+    lexical = engine.retriever.lexical
+    weights = lexical.coverage_weights(topic)
+    question = asked_as or f"Vad säger {side.label.split(' (')[0]} om {topic}?"
+    got = engine.ask(question, filters=_merge(scope, side.filters), plans_=False)
+    if got.abstained:
+        return []
+    return [c for c in got.citations if asked_as or _mentioning(c, weights, lexical)]
+
+
+def silent_line(side: Side, topic: str) -> str:
+    return f"{_genitive(side.label.split(' (')[0])} dokument säger inget om {topic}."
+
+
 def answer(comparison: Comparison, asked: Any) -> Answer:
     """One section per side: the fact step's quotes within that side's documents, or that it says nothing."""
-    engine = asked.engine
-    lexical = engine.retriever.lexical
-    weights = lexical.coverage_weights(comparison.topic)
     lines: list[str] = []
     used: list[Citation] = []
     silent: list[str] = []
     for side in comparison.sides:
-        scope = _merge(asked.filters, side.filters)
-        got = engine.ask(f"Vad säger {side.label.split(' (')[0]} om {comparison.topic}?", filters=scope)
         lines.append(f"**{side.label}**")
-        if got.abstained or not got.citations:
-            lines.append(f"{_genitive(side.label.split(' (')[0])} dokument säger inget om {comparison.topic}.")
-            silent.append(side.label)
-            continue
-        # what a side says about the subject names it: a sentence that covers more than half of the subject's
-        # weight, as in an overview; "trygghet" is not "trygghetskameror"
-        kept = [c for c in got.citations if _mentioning(c, weights, lexical)]
+        kept = side_says(asked.engine, side, comparison.topic, asked.filters)
         if not kept:
-            lines.append(f"{_genitive(side.label.split(' (')[0])} dokument säger inget om {comparison.topic}.")
+            lines.append(silent_line(side, comparison.topic))
             silent.append(side.label)
             continue
-        for c in kept:
-            c.n = len(used) + 1
-            used.append(c)
-            quoted = " ".join(f"”{c.text[s:e]}”" for s, e in c.quote_spans)
-            lines.append(f"{source_label(c)}: {quoted} [{c.n}]")
+        lines += numbered_lines(kept, used)
     if not used:
-        from ..answers import abstention
-
         return abstention(asked.shown, [])
-    sentences = sum(len(c.quote_spans) for c in used)
-    out = verified_answer(asked.shown, "\n".join(lines), used, sentences, used)
+    out = verified_answer(asked.shown, "\n".join(lines), used, sum(len(c.quote_spans) for c in used), used)
     if silent and not out.abstained:
         out.notice = "Tyst om ämnet: " + ", ".join(silent) + "."
     return out
+
+
+def numbered_lines(citations: list[Citation], used: list[Citation]) -> list[str]:
+    """One line per citation, numbered after those already ``used`` (which it extends)."""
+    lines = []
+    for c in citations:
+        c.n = len(used) + 1
+        used.append(c)
+        quoted = " ".join(f"”{c.text[s:e]}”" for s, e in c.quote_spans)
+        lines.append(f"{source_label(c)}: {quoted} [{c.n}]")
+    return lines
 
 
 def _mentioning(c: Citation, weights, lexical) -> bool:

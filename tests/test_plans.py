@@ -1,4 +1,4 @@
-"""The overview plan: "Vem har tagit upp X?" lists every document that mentions X, one verified quote each."""
+"""The answer plans (rag/plans/): overview, summary, comparison, stance and multi-part questions on the seeds."""
 
 from __future__ import annotations
 
@@ -186,3 +186,62 @@ def test_a_side_that_is_silent_is_named_as_such(engine):
     assert "Stockholms dokument säger inget om trygghetskameror." in a.answer
     assert "trygghetskameror" in " ".join(c.quote for c in a.citations)
     assert "Tyst om ämnet: Stockholm." in a.notice
+
+
+# ---------------------------------------------------------------- the stance plan
+
+@pytest.mark.model
+def test_a_stance_is_answered_from_the_persons_own_documents(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("Vad säger Dronjak om kameror?")
+    _checked(a, one_per_document=False)
+    assert {c.doc_id for c in a.citations} == {SEED_IDS[3]}
+    assert "300 kameror" in a.citations[0].quote
+    assert all(c.quote.strip() != "Daniel Dronjak (M)" for c in a.citations)
+
+
+@pytest.mark.model
+def test_a_person_silent_on_a_subject_is_said_to_be(engine):
+    a = engine.ask("Vad tycker Heelge Vikmång om simhallar?")
+    assert a.abstained and a.answer == "Sara Heelge Vikmångs dokument säger inget om simhallar."
+
+
+@pytest.mark.model
+def test_an_english_stance_question_reads_the_persons_documents(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("What does Dronjak say about cameras?")
+    _checked(a, one_per_document=False)
+    assert {c.doc_id for c in a.citations} == {SEED_IDS[3]} and "engelska" in a.notice
+
+
+# ---------------------------------------------------------------- the multi-part plan
+
+def test_a_question_of_two_questions_is_split_where_the_second_begins():
+    from rag.plans import multipart
+
+    assert multipart.parts_of("Vad säger Dronjak om kameror och vem ställde interpellationen?") == [
+        "Vad säger Dronjak om kameror?", "Vem ställde interpellationen?"]
+    assert multipart.parts_of("Vad gör Huddinge och Stockholm mot segregation?") == [
+        "Vad gör Huddinge och Stockholm mot segregation?"]  # "och" between two names is one question
+
+
+@pytest.mark.model
+def test_each_part_is_answered_on_its_own(engine):
+    from conftest import SEED_IDS
+
+    a = engine.ask("Vad säger Dronjak om kameror och vem ställde interpellationen?")
+    _checked(a, one_per_document=False)
+    first, second = a.answer.split("**2. Vem ställde interpellationen?**")
+    assert "**1. Vad säger Dronjak om kameror?**" in first and "300 kameror" in first
+    # "interpellationen" is the one the first part answered from: its title names who asked
+    assert "Sara Heelge Vikmång (S) och Rasmus Lenefors (S)" in second
+    assert {c.doc_id for c in a.citations} == {SEED_IDS[3]}
+
+
+@pytest.mark.model
+def test_a_part_about_another_document_is_asked_of_all(engine):
+    a = engine.ask("Vad säger Dronjak om kameror och när är protokollsanteckningen daterad?")
+    _checked(a, one_per_document=False)
+    assert "är daterad 2021-05-05." in a.answer.split("**2.")[1]
