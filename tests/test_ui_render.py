@@ -275,3 +275,13 @@ def test_the_library_is_searchable_and_draws_at_most_its_share():
     assert one.count("<li>") == 1 and "1 av 15000 dokument." in one and "Beatrice Ask (M)" in one
     none = render.library_html(docs, f"nothing {SCRIPT}")
     assert "<li>" not in none and "Inget av 15000 dokument matchar" in none and "<script>" not in none
+
+
+def test_a_plans_sections_and_items_render_as_such_and_nothing_of_the_document_does():
+    c = cite(1, text="Kommunen **ska** - enligt planen - sätta upp kameror.", spans=[(0, 53)])
+    text = f"**Huddinge**\n- Svar på interpellation: ”{c.text}” [1]\n**Stockholm**\nStockholms dokument säger inget."
+    a = answer([c], text=text)
+    md = render.answer_markdown(a, 0)
+    assert "\n**Huddinge**\n" in f"\n{md}\n" and "\n**Stockholm**\n" in md
+    assert "\n- Svar på interpellation" in md
+    assert "\\*\\*ska\\*\\*" in md  # the document's own asterisks stay text

@@ -140,7 +140,7 @@ def answer_markdown(answer: Answer, turn: int, scope: str = "") -> str:
     text = answer.answer.strip()
     if answer.coverage and text.endswith(answer.coverage):
         text = text[: -len(answer.coverage)].rstrip()
-    escaped = md_escape(text)
+    escaped = _plan_structure(md_escape(text))
     for c in answer.citations:  # "ungefär **300 kameror**": the words that answer, inside the quote
         bold = answer_in_bold(c)
         if bold:
@@ -149,6 +149,14 @@ def answer_markdown(answer: Answer, turn: int, scope: str = "") -> str:
     if answer.coverage:
         parts.append(f"*{md_escape(answer.coverage)}*")
     return "\n\n".join(parts)
+
+
+def _plan_structure(escaped: str) -> str:
+    """The structure an answer plan gives its text (rag/plans/), back from the escaping: a line that is only
+    "**Stockholm**" is a section heading, a line opening with "- " an item. Quoted document text never
+    begins a line (it stands after a source label, inside ”…”), so nothing of a document becomes markup."""
+    escaped = re.sub(r"(?m)^\\\*\\\*(.+?)\\\*\\\*$", r"**\1**", escaped)
+    return re.sub(r"(?m)^\\- ", "- ", escaped)
 
 
 def _short(text: str, limit: int = 200) -> str:
