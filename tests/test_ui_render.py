@@ -285,3 +285,21 @@ def test_a_plans_sections_and_items_render_as_such_and_nothing_of_the_document_d
     assert "\n**Huddinge**\n" in f"\n{md}\n" and "\n**Stockholm**\n" in md
     assert "\n- Svar på interpellation" in md
     assert "\\*\\*ska\\*\\*" in md  # the document's own asterisks stay text
+
+
+def test_examples_are_questions_the_index_answers():
+    from ui import examples
+
+    docs = [("Interpellation 2019/20:1 av X", {"date": "2019-10-01"}),
+            ("Vilka åtgärder avser ministern att vidta för att minska köerna till BUP?", {"date": "2020-02-03"}),
+            ("Hur avser statsrådet att stärka polisen i glesbygden?", {"date": "2021-05-01"}),
+            ("Kort?", {"date": "2022-01-01"}), ("Vad? " + "lång " * 40 + "?", {"date": "2023-01-01"})]
+    assert examples.drawn_questions(docs) == ["Hur avser statsrådet att stärka polisen i glesbygden?",
+                                              "Vilka åtgärder avser ministern att vidta för att minska köerna till BUP?"]
+    # a Riksdagen index answers none of the Huddinge questions: its own newest questions are offered
+    riksdagen = examples.example_questions(docs, lambda q: "Huddinge" not in q and "Stockholm" not in q
+                                           and "Flemingsberg" not in q)
+    assert riksdagen == ["Hur avser statsrådet att stärka polisen i glesbygden?",
+                         "Vilka åtgärder avser ministern att vidta för att minska köerna till BUP?"]
+    assert examples.example_questions(docs, lambda q: True) == list(examples.BUILT_IN)
+    assert examples.example_questions(docs, lambda q: False) == []

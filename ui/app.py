@@ -33,14 +33,9 @@ import gradio as gr
 
 from rag.types import Answer, Filters, Turn
 
+from . import examples as example_questions
 from . import render, uploads
 
-EXAMPLES = (
-    "Hur många trygghetskameror ska Huddinge sätta upp?",
-    "Vad gör Stockholm mot segregation?",
-    "Vem svarade på interpellationen om Flemingsberg?",
-    "What does Huddinge do against youth crime?",
-)
 DEFAULT_CONCURRENCY = 4
 DEFAULT_QUEUE_SIZE = 64
 
@@ -317,18 +312,19 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
     """The Blocks app; serve it with ``serve`` (queue, auth, page script and CSS)."""
     state = ChatApp(engine, upload_dir, feedback_log)
     doc_choices, body_choices, party_choices = render.facet_choices(engine.facets())
+    examples = example_questions.for_engine(engine)  # questions this index answers (ui/examples.py)
 
     def filters_of(docs, bodies, parties, authors, date_from, date_to) -> Filters:
         return render.scope_filters(docs, bodies, parties, authors, date_from, date_to)
 
     def locked(flag: bool) -> list:
-        return [gr.update(interactive=not flag)] * (2 + len(EXAMPLES))
+        return [gr.update(interactive=not flag)] * (2 + len(examples))
 
     # ---- the two steps of a question
     def start(message, chat):
         message = str(message or "")
         if not message.strip():
-            return [gr.skip()] * (3 + len(EXAMPLES)) + [""]
+            return [gr.skip()] * (3 + len(examples)) + [""]
         chat = list(chat or []) + [{"role": "user", "content": render.user_markdown(message)},
                                    {"role": "assistant", "content": render.SEARCHING}]
         return [gr.update(value="", interactive=False)] + locked(True)[1:] + [chat, message]
@@ -336,7 +332,7 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
     def finish(pending, chat, turns, answers, docs, bodies, parties, authors, date_from, date_to,
                request: gr.Request):
         if not pending:
-            return [gr.skip()] * (8 + len(EXAMPLES))
+            return [gr.skip()] * (8 + len(examples))
         try:
             filters = filters_of(docs, bodies, parties, authors, date_from, date_to)
             answer = state.ask(pending, list(turns or []), filters)
@@ -461,7 +457,7 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
                     clear_btn = gr.Button("Rensa", scale=1, min_width=80, elem_id="kk-clear")
                 with gr.Row(elem_id="kk-examples"):
                     example_btns = [gr.Button(q, size="sm", variant="secondary", elem_classes="kk-example")
-                                    for q in EXAMPLES]
+                                    for q in examples]
             with gr.Column(scale=4, min_width=360):
                 panel = gr.HTML(render.empty_panel(), elem_id="kk-panel", js_on_load=PANEL_JS,
                                 apply_default_css=False)
@@ -478,7 +474,7 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
 
         wire(box.submit(start, [box, chat], [*inputs_lock, chat, pending], queue=False, api_visibility="private"))
         wire(send.click(start, [box, chat], [*inputs_lock, chat, pending], queue=False, api_visibility="private"))
-        for btn, question in zip(example_btns, EXAMPLES):
+        for btn, question in zip(example_btns, examples):
             wire(btn.click(lambda c, q=question: start(q, c), [chat], [*inputs_lock, chat, pending], queue=False,
                            api_visibility="private"))
 
