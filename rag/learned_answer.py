@@ -18,8 +18,6 @@ paragraph (verified by the engine as before); the span itself is kept in
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from index.sentences import sentence_spans
 from .citations import comparable, set_quote, source_label
 from .content_lines import ASKS_WHO_WHEN, is_content
 from .lexical import LexicalIndex
+from .logistic import Logistic
 from .reader import WEIGHTS_DIR, AnswerReader, Reading
 from .types import Citation
 
@@ -38,31 +37,12 @@ MAX_CHARS = 700
 FEATURES = ("margin", "null", "dense", "coverage", "first")
 
 
-@dataclass
-class Decision:
+class Decision(Logistic):
     """P(the span answers) = logistic(w · standardised features + b), fitted on training data."""
-
-    weights: list[float]
-    bias: float
-    mean: list[float]
-    scale: list[float]
-    threshold: float = 0.5
-    fitted_on: str = ""
-
-    def probability(self, features: list[float]) -> float:
-        z = self.bias + sum(w * (x - m) / s for w, x, m, s in zip(self.weights, features, self.mean, self.scale))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Decision | None":
-        path = path or DECISION
-        if not path.exists():
-            return None
-        d = json.loads(path.read_text(encoding="utf-8"))
-        if d.get("features") != list(FEATURES):
-            raise ValueError(f"{path} was fitted on other features ({d.get('features')}); run "
-                             "scripts/fit_answer_decision.py")
-        return cls(d["weights"], d["bias"], d["mean"], d["scale"], d.get("threshold", 0.5), d.get("fitted_on", ""))
+        return cls.read(path or DECISION, FEATURES, "scripts/fit_answer_decision.py")
 
 
 def features(reading: Reading, dense: float, coverage: float, rank: int) -> list[float]:

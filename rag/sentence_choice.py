@@ -24,7 +24,6 @@ every quote is a verbatim span, verified by the engine.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from .answer_type import asked_type, states
 from .citations import comparable
 from .content_lines import ASKS_WHO_WHEN, is_content, title_rule
 from .lexical import LexicalIndex, words
+from .logistic import Logistic
 from .types import Citation
 
 WEIGHTS = Path(__file__).resolve().parent / "weights" / "sentence_choice.json"
@@ -70,31 +70,13 @@ class Candidate:
     probability: float = 0.0
 
 
-@dataclass
-class SentenceChoice:
+class SentenceChoice(Logistic):
     """P(sentence answers) = logistic(w · standardised features + b), and the threshold to quote."""
-
-    weights: list[float]
-    bias: float
-    mean: list[float]
-    scale: list[float]
-    threshold: float
-    fitted_on: str = ""
-
-    def probability(self, values: list[float]) -> float:
-        z = self.bias + sum(w * (x - m) / s for w, x, m, s in zip(self.weights, values, self.mean, self.scale))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     @classmethod
     def load(cls, path: Path | None = None) -> "SentenceChoice | None":
         """The fitted model, or None when the file is absent (the hand-set rules then answer)."""
-        path = path or WEIGHTS
-        if not path.exists():
-            return None
-        d = json.loads(path.read_text(encoding="utf-8"))
-        if d.get("features") != list(FEATURES):
-            raise ValueError(f"{path} was fitted on other features; rerun scripts/fit_sentence_choice.py")
-        return cls(d["weights"], d["bias"], d["mean"], d["scale"], d["threshold"], d.get("fitted_on", ""))
+        return cls.read(path or WEIGHTS, FEATURES, "scripts/fit_sentence_choice.py")
 
 
 def candidates(question: str, citations: list[Citation], dense: list[float], lexical: LexicalIndex,

@@ -165,3 +165,16 @@ def assert_vectors_match(ours, reference, min_cosine: float, label: str):
     assert cosines.min() >= min_cosine
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     return cosines
+
+
+def assert_verified(answer) -> None:
+    """What a reader of an answer can check: every [n] resolves, every quote is in the answer verbatim,
+    and a marked exact answer lies inside its quoted sentence."""
+    from rag.citations import dangling_markers
+
+    assert not dangling_markers(answer.answer, answer.citations)
+    for c in answer.citations:
+        assert c.quote_spans and all(f"”{c.text[s:e]}”" in answer.answer for s, e in c.quote_spans)
+        for a, b in c.answer_spans:
+            assert any(s <= a < b <= e for s, e in c.quote_spans)
+

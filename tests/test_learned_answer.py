@@ -13,6 +13,7 @@ import logging
 import numpy as np
 import pytest
 
+from conftest import assert_verified
 from rag import learned_answer, reader
 
 pytestmark = pytest.mark.model
@@ -29,20 +30,10 @@ def engine(seed_index):
     return e
 
 
-def _verified(answer) -> None:
-    from rag.citations import dangling_markers
-
-    assert not dangling_markers(answer.answer, answer.citations)
-    for c in answer.citations:
-        assert c.quote_spans and all(f"”{c.text[s:e]}”" in answer.answer for s, e in c.quote_spans)
-        for a, b in c.answer_spans:  # the marked answer lies inside the quoted sentence
-            assert any(s <= a < b <= e for s, e in c.quote_spans)
-
-
 def test_the_camera_question_quotes_and_marks_the_number(engine):
     a = engine.ask(CAMERAS)
     assert not a.abstained
-    _verified(a)
+    assert_verified(a)
     first = a.citations[0]
     assert "300" in first.quote
     (s, e), = first.answer_spans
@@ -56,7 +47,7 @@ def test_a_stance_question_never_quotes_the_signature_line(seed_index, step):
     a = Engine(seed_index, answer_step=step).ask("Vad säger Dronjak om kameror?")
     if step == "learned" and a.abstained:
         pytest.xfail("the learned decision still says not found here (README Quality; issue 17 open)")
-    _verified(a)
+    assert_verified(a)
     assert not a.abstained
     for c in a.citations:
         assert learned_answer.is_content(c.quote), c.quote

@@ -13,6 +13,7 @@ import math
 
 import pytest
 
+from conftest import assert_verified
 from rag import sentence_choice
 
 pytestmark = pytest.mark.model
@@ -29,14 +30,6 @@ def engine(seed_index):
     return e
 
 
-def _verified(answer) -> None:
-    from rag.citations import dangling_markers
-
-    assert not dangling_markers(answer.answer, answer.citations)
-    for c in answer.citations:
-        assert c.quote_spans and all(f"”{c.text[s:e]}”" in answer.answer for s, e in c.quote_spans)
-
-
 def test_the_committed_card_says_what_it_was_fitted_on():
     card = json.loads(sentence_choice.WEIGHTS.read_text(encoding="utf-8"))
     assert card["features"] == list(sentence_choice.FEATURES)
@@ -49,7 +42,7 @@ def test_the_committed_card_says_what_it_was_fitted_on():
 def test_the_camera_question_quotes_the_number(engine):
     a = engine.ask(CAMERAS)
     assert not a.abstained
-    _verified(a)
+    assert_verified(a)
     assert "300" in a.citations[0].quote
 
 
@@ -63,7 +56,7 @@ def test_a_stance_question_never_quotes_the_signature_line(engine):
     a = engine.ask("Vad säger Dronjak om kameror?")
     if a.abstained:
         pytest.xfail("the fitted step says not found to paraphrasing questions (README Quality; issue 17 open)")
-    _verified(a)
+    assert_verified(a)
     assert all("Daniel Dronjak (M)" != c.quote.strip() for c in a.citations)
     assert any("kamer" in c.quote for c in a.citations)
 

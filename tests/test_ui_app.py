@@ -209,29 +209,29 @@ def test_browser_example_abstention_clear_and_feedback(page, server):
     assert "Ställ en fråga" in page.locator("#kk-panel").inner_text()
 
 
-def test_browser_scope_restricts_the_search(page):
+def _scoped_answer_documents(page, field: str, typed: str, question: str) -> tuple[str, set[str]]:
+    """Choose ``typed`` in the scope's ``field`` dropdown (type-ahead, Enter), ask; the answer and its documents."""
     page.get_by_text("Avgränsa sökningen").click()
-    box = page.locator("#kk-scope-bodies input")
+    box = page.locator(f"#kk-scope-{field} input")
     box.click()
-    box.fill("Stockholm")
+    box.fill(typed)
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    ask_in_page(page, "Vad görs mot segregation och utanförskap?")
-    assert "avgränsad till kommun/organ: Stockholm" in _last_bot(page).inner_text()
+    ask_in_page(page, question)
     docs = {d for d in page.locator("#kk-panel article").evaluate_all("els => els.map(e => e.dataset.doc)")}
+    return _last_bot(page).inner_text(), docs
+
+
+def test_browser_scope_restricts_the_search(page):
+    text, docs = _scoped_answer_documents(page, "bodies", "Stockholm", "Vad görs mot segregation och utanförskap?")
+    assert "avgränsad till kommun/organ: Stockholm" in text
     assert docs and docs <= {SEED_IDS[2]}
 
 
 def test_browser_scope_by_person_and_dates_and_a_mistyped_date(page):
-    page.get_by_text("Avgränsa sökningen").click()
-    box = page.locator("#kk-scope-authors input")
-    box.click()
-    box.fill("Dronj")  # type-ahead: a part of the name finds the person
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    ask_in_page(page, "Vad görs mot segregation och utanförskap?")
-    assert "avgränsad till författare: Daniel Dronjak" in _last_bot(page).inner_text()
-    docs = {d for d in page.locator("#kk-panel article").evaluate_all("els => els.map(e => e.dataset.doc)")}
+    # type-ahead: a part of the name finds the person
+    text, docs = _scoped_answer_documents(page, "authors", "Dronj", "Vad görs mot segregation och utanförskap?")
+    assert "avgränsad till författare: Daniel Dronjak" in text
     assert docs and docs <= {SEED_IDS[3]}
     _shot(page, "ui-6-scope-person.png")
 
