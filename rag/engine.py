@@ -329,7 +329,13 @@ class Engine:
         named = abstain.places_named(resolved, self._places())
         if named:  # "… i Stockholm?" is answered with what Stockholm's documents say, never Huddinge's
             citations = [c for c in citations if abstain.is_about(c.text, c.meta.get("body", ""), named)] or citations
-        return verified_answer(question, *compose(resolved, self.retriever.lexical, citations), citations)
+        return verified_answer(question, *compose(resolved, self.retriever.lexical, citations,
+                                                   self._headed(citations)), citations)
+
+    def _headed(self, citations: list[Citation]) -> set[str]:
+        """The cited documents with more than one paragraph: their title heads text and answers nothing itself."""
+        reader = self.retriever.reader
+        return {c.doc_id for c in citations if reader.paragraph(c.doc_id, 2) is not None}
 
     def _fitted(self, shown: str, words: str, citations: list[Citation], hits: list, contexts: list[str],
                 crosslingual_: bool) -> Answer:
@@ -341,7 +347,8 @@ class Engine:
         if not rows:
             return abstention(shown, citations)
         kept, dense, ctx = (list(t) for t in zip(*rows))
-        found = sentence_choice.candidates(words, kept, dense, self.retriever.lexical, ctx, crosslingual_)
+        found = sentence_choice.candidates(words, kept, dense, self.retriever.lexical, ctx, crosslingual_,
+                                           self._headed(kept))
         chosen = sentence_choice.choose(found, self.sentence_choice)
         return verified_answer(shown, *compose_chosen(chosen, citations), citations)
 

@@ -36,8 +36,13 @@ class ScoredSentence:
     rank: int  # of its paragraph
 
 
-def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citation]) -> list[ScoredSentence]:
-    """The sentences to quote, best first by score, then put in reading order by the caller."""
+def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citation],
+                     headed: set[str] | None = None) -> list[ScoredSentence]:
+    """The sentences to quote, best first by score, then put in reading order by the caller.
+
+    ``headed``: the documents whose title heads more text (a sentence repeating it is no content);
+    None means all. A one-line note titled by its only sentence is headed by nothing.
+    """
     scored: list[ScoredSentence] = []
     top = max((c.score for c in citations), default=1.0) or 1.0
     kind, focus = asked_type(question)
@@ -48,7 +53,8 @@ def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citat
             sentence = c.text[span[0]:span[1]]
             if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
                 continue  # a question quoted from an interpellation answers nothing
-            if not who_when and not is_content(sentence, title_rule(question, c.title)):
+            title = c.title if headed is None or c.doc_id in headed else ""
+            if not who_when and not is_content(sentence, title_rule(question, title)):
                 continue  # a title, signature, date or heading line answers no content question (content_lines)
             cov = lexical.coverage(question, sentence)
             prior = c.score / top
@@ -84,9 +90,10 @@ def _same_text(s: ScoredSentence) -> str:
     return comparable(s.citation.text[s.span[0]:s.span[1]])
 
 
-def compose(question: str, lexical: LexicalIndex, citations: list[Citation]) -> tuple[str, list[Citation], int]:
+def compose(question: str, lexical: LexicalIndex, citations: list[Citation],
+            headed: set[str] | None = None) -> tuple[str, list[Citation], int]:
     """Answer text with ``[n]`` markers, the citations it uses (quotes set), and the sentence count."""
-    return compose_chosen(choose_sentences(lexical, question, citations), citations)
+    return compose_chosen(choose_sentences(lexical, question, citations, headed), citations)
 
 
 def compose_chosen(chosen: list, citations: list[Citation]) -> tuple[str, list[Citation], int]:

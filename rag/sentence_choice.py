@@ -80,7 +80,8 @@ class SentenceChoice(Logistic):
 
 
 def candidates(question: str, citations: list[Citation], dense: list[float], lexical: LexicalIndex,
-               contexts: list[str] | None = None, crosslingual: bool = False) -> list[Candidate]:
+               contexts: list[str] | None = None, crosslingual: bool = False,
+               headed: set[str] | None = None) -> list[Candidate]:
     """Every quotable sentence of the best paragraphs, with its feature values (no probability yet).
 
     ``question`` is in the sources' words (an English one already rewritten); ``dense``
@@ -108,7 +109,8 @@ def candidates(question: str, citations: list[Citation], dense: list[float], lex
             sentence = c.text[span[0]:span[1]]
             if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
                 continue  # a question quoted from an interpellation answers nothing
-            if not who_when and not is_content(sentence, title_rule(question, c.title)):
+            title = c.title if headed is None or c.doc_id in headed else ""
+            if not who_when and not is_content(sentence, title_rule(question, title)):
                 continue  # a signature, date or heading line answers no content question (content_lines)
             stems = lexical.analyzer.terms(sentence)
             stem_set = set(stems)
