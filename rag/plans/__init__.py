@@ -49,6 +49,16 @@ def in_source_words(asked: Asked, text: str) -> tuple[str, Any]:
     return " ".join(dict.fromkeys(swedish)), translation
 
 
+def per_index(engine: Any, key: str, build) -> Any:
+    """``build(reader)`` once per index generation: what a plan reads of every document (names, details)
+    costs a pass over 15,000 documents, and must not be paid again by every question."""
+    reader = engine.retriever.reader
+    store = engine.__dict__.setdefault("_plan_cache", {})
+    if key not in store or store[key][0] is not reader:
+        store[key] = (reader, build(reader))
+    return store[key][1]
+
+
 def choose(asked: Asked) -> tuple[Any, Any] | None:
     """(plan module, what it matched) for the first plan that claims the question; None: a fact question."""
     for plan in PLANS:

@@ -101,12 +101,21 @@ def topic_of(question: str, sides: list[Side]) -> str:
 
 def find_sides(engine: Any, text: str) -> list[Side]:
     """The sides of the engine's index that ``text`` names (its bodies, parties, authors)."""
-    facets = engine.facets()
-    party_of: dict[str, str] = {}
-    for d in engine.reader.documents.values():
-        if d.meta.get("author"):
-            party_of.setdefault(d.meta["author"], d.meta.get("party", ""))
-    return sides_of(text, set(facets.bodies), set(facets.parties), sorted(party_of.items()))
+    from . import per_index
+
+    def names(reader) -> tuple[set[str], set[str], list[tuple[str, str]]]:
+        bodies, parties, party_of = set(), set(), {}
+        for d in reader.documents.values():
+            meta = d.meta or {}
+            if meta.get("body"):
+                bodies.add(meta["body"])
+            parties.update(p.strip() for p in str(meta.get("party", "")).replace("/", ",").split(",") if p.strip())
+            if meta.get("author"):
+                party_of.setdefault(meta["author"], meta.get("party", ""))
+        return bodies, parties, sorted(party_of.items())
+
+    bodies, parties, authors = per_index(engine, "sides", names)
+    return sides_of(text, bodies, parties, authors)
 
 
 def match(asked: Any) -> Comparison | None:

@@ -64,7 +64,8 @@ def match(asked: Any) -> str | None:
     from . import in_source_words
 
     what = what_of(asked.question)
-    return _document(asked.engine.retriever, in_source_words(asked, what)[0], asked.filters) if what else None
+    return _document(asked.engine, asked.engine.retriever, in_source_words(asked, what)[0], asked.filters) \
+        if what else None
 
 
 def answer(doc_id: str, asked: Any) -> Answer:
@@ -79,7 +80,21 @@ def answer(doc_id: str, asked: Any) -> Answer:
     return out
 
 
-def _document(retriever, what: str, filters) -> str | None:
+def _details(engine: Any, retriever) -> dict[str, frozenset[str]]:
+    """Per document, the stems of its title, type, people, body and reference (once per index)."""
+    from . import per_index
+
+    def build(reader) -> dict[str, frozenset[str]]:
+        terms = retriever.lexical.analyzer.terms
+        return {doc_id: frozenset(terms(" ".join([doc.title or "", document_context(doc),
+                                                  str(doc.meta.get("doc_type", "")),
+                                                  str(doc.meta.get("reference", ""))])))
+                for doc_id, doc in reader.documents.items()}
+
+    return per_index(engine, "summary-details", build)
+
+
+def _document(asked_engine: Any, retriever, what: str, filters) -> str | None:
     """The document the question names, or the scope's only one; None when no document is clearly meant."""
     allowed = retriever.allowed_docs(filters) if filters and not filters.is_empty() else None
     if filters and len(filters.doc_ids) == 1 and (allowed is None or filters.doc_ids[0] in allowed):
@@ -89,12 +104,10 @@ def _document(retriever, what: str, filters) -> str | None:
     if not weights.total:
         return next(iter(allowed)) if allowed and len(allowed) == 1 else None
     best, best_cov = None, 0.0
-    for doc_id, doc in retriever.reader.documents.items():
+    for doc_id, stems in _details(asked_engine, retriever).items():
         if allowed is not None and doc_id not in allowed:
             continue
-        details = " ".join([doc.title or "", document_context(doc), str(doc.meta.get("doc_type", "")),
-                            str(doc.meta.get("reference", ""))])
-        cov = weights.cover(set(lexical.analyzer.terms(details)))
+        cov = weights.cover(stems)
         if cov > best_cov:
             best, best_cov = doc_id, cov
     if best is not None and best_cov > MATCH:
