@@ -1,4 +1,4 @@
-"""A fitted logistic regression as the query side reads it back: weights from a JSON card, no pickle.
+"""A fitted logistic regression as the query side reads it back: weights from a JSON card.
 
 Why one class: the learned decision (``learned_answer``) and the fitted sentence choice
 (``sentence_choice``) are both P = logistic(w · standardised features + b) with a
