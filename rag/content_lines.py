@@ -52,3 +52,12 @@ def is_content(sentence: str, title: str = "") -> bool:
 
 def _bare(text: str) -> str:
     return " ".join(words(text))
+
+
+def quotable(sentence: str, question: str, title: str, who_when: bool) -> bool:
+    """Whether a sentence may be quoted as the answer: two words at least, no question quoted from an
+    interpellation, and for a content question no title, signature, date or heading line."""
+    if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
+        return False
+    return who_when or is_content(sentence, title_rule(question, title))
+

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from index.sentences import sentence_spans
 
 from .citations import comparable, set_quote, source_label
-from .content_lines import ASKS_WHO_WHEN, is_content, title_rule
+from .content_lines import ASKS_WHO_WHEN, quotable
 from .answer_type import asked_type, states
-from .lexical import LexicalIndex, words
+from .lexical import LexicalIndex
 from .types import Citation
 
 MAX_SENTENCES = 4  # an answer, not a page
@@ -51,11 +51,9 @@ def choose_sentences(lexical: LexicalIndex, question: str, citations: list[Citat
     for rank, c in enumerate(citations[:CANDIDATE_PARAGRAPHS]):
         for span in sentence_spans(c.text):
             sentence = c.text[span[0]:span[1]]
-            if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
-                continue  # a question quoted from an interpellation answers nothing
             title = c.title if headed is None or c.doc_id in headed else ""
-            if not who_when and not is_content(sentence, title_rule(question, title)):
-                continue  # a title, signature, date or heading line answers no content question (content_lines)
+            if not quotable(sentence, question, title, who_when):
+                continue  # a quoted question, a title, signature, date or heading line (content_lines)
             cov = lexical.coverage(question, sentence)
             prior = c.score / top
             position_bonus = 0.05 if span[0] == 0 else 0.0  # a paragraph's opening sentence states its point

@@ -32,7 +32,7 @@ from index.sentences import sentence_spans
 
 from .answer_type import asked_type, states
 from .citations import comparable
-from .content_lines import ASKS_WHO_WHEN, is_content, title_rule
+from .content_lines import ASKS_WHO_WHEN, quotable
 from .lexical import LexicalIndex, words
 from .logistic import Logistic
 from .types import Citation
@@ -107,11 +107,9 @@ def candidates(question: str, citations: list[Citation], dense: list[float], lex
         paragraph_cov = lexical.coverage(question, c.text, context)
         for span in sentence_spans(c.text):
             sentence = c.text[span[0]:span[1]]
-            if len(words(sentence)) < 2 or sentence.rstrip("”\"' )").endswith("?"):
-                continue  # a question quoted from an interpellation answers nothing
             title = c.title if headed is None or c.doc_id in headed else ""
-            if not who_when and not is_content(sentence, title_rule(question, title)):
-                continue  # a signature, date or heading line answers no content question (content_lines)
+            if not quotable(sentence, question, title, who_when):
+                continue  # a quoted question, a title, signature, date or heading line (content_lines)
             stems = lexical.analyzer.terms(sentence)
             stem_set = set(stems)
             cov = weights.cover(stem_set)
