@@ -237,11 +237,7 @@ class Engine:
         chosen = plans.choose(asked) if plans_ and self.generator is None else None
         if chosen:  # a question of another kind than one fact: its plan answers (rag/plans/)
             plan, matched = chosen
-            answer = plan.answer(matched, asked)
-            answer.notice = " ".join(p for p in (notice, answer.notice) if p)
-            answer.resolved_question = res.question
-            answer.timings_ms = {"answer": _ms(started), "total": _ms(started)}
-            return answer
+            return _finished(plan.answer(matched, asked), notice, res.question, {"answer": _ms(started)}, started)
         t0 = time.perf_counter()
         # the words the evidence checks look for: the question's own, or for an English question the
         # Swedish words of the sources that translate them (rag/crosslingual.py)
@@ -275,17 +271,11 @@ class Engine:
             answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
             return answer
         if self.answer_step == "learned" and self.generator is None:
-            answer = self._learned(res.question, query, citations, hits[:k], text)
-            answer.notice = " ".join(p for p in (notice, answer.notice) if p)
-            answer.resolved_question = res.question
-            answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
-            return answer
+            return _finished(self._learned(res.question, query, citations, hits[:k], text), notice, res.question,
+                             {"retrieve": t_retrieve, "answer": _ms(t1)}, started)
         if self.answer_step == "fitted" and self.generator is None:
-            answer = self._fitted(text, query, citations, hits[:k], contexts, translation is not None)
-            answer.notice = " ".join(p for p in (notice, answer.notice) if p)
-            answer.resolved_question = res.question
-            answer.timings_ms = {"retrieve": t_retrieve, "answer": _ms(t1), "total": _ms(started)}
-            return answer
+            return _finished(self._fitted(text, query, citations, hits[:k], contexts, translation is not None),
+                             notice, res.question, {"retrieve": t_retrieve, "answer": _ms(t1)}, started)
         decision = abstain.decide(query, hits, [c.text for c in citations], retriever.lexical,
                                   bodies=[c.meta.get("body", "") for c in citations], places=self._places(),
                                   contexts=contexts, crosslingual=translation is not None)
@@ -381,6 +371,15 @@ class Engine:
             return Answer(question=question, abstained=True, mode="metadata",
                           answer=f"Jag hittar ingen underskrift i ”{doc.title}”.")
         return stated_answer(question, *found)
+
+
+def _finished(answer: Answer, notice: str, resolved: str, timings: dict[str, float], started: float) -> Answer:
+    """What every answer carries out of ``Engine.ask``: the input notice before its own, the question
+    searched, and the step timings with the total."""
+    answer.notice = " ".join(p for p in (notice, answer.notice) if p)
+    answer.resolved_question = resolved
+    answer.timings_ms = {**timings, "total": _ms(started)}
+    return answer
 
 
 def _ms(since: float) -> float:

@@ -311,7 +311,8 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
               concurrency: int = DEFAULT_CONCURRENCY) -> gr.Blocks:
     """The Blocks app; serve it with ``serve`` (queue, auth, page script and CSS)."""
     state = ChatApp(engine, upload_dir, feedback_log)
-    doc_choices, body_choices, party_choices = render.facet_choices(engine.facets())
+    facets = engine.facets()
+    doc_choices, body_choices, party_choices = render.facet_choices(facets)
     examples = example_questions.for_engine(engine)  # questions this index answers (ui/examples.py)
 
     def filters_of(docs, bodies, parties, authors, date_from, date_to) -> Filters:
@@ -425,7 +426,7 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
                 bodies = gr.Dropdown(body_choices, multiselect=True, label="Kommun / organ",
                                      elem_id="kk-scope-bodies")
                 parties = gr.Dropdown(party_choices, multiselect=True, label="Parti", elem_id="kk-scope-parties")
-                authors = gr.Dropdown(list(engine.facets().authors), multiselect=True, filterable=True,
+                authors = gr.Dropdown(list(facets.authors), multiselect=True, filterable=True,
                                       label="Person (skriv för att söka)", elem_id="kk-scope-authors")
                 with gr.Row():
                     date_from = gr.Textbox(label="Från datum", placeholder="ÅÅÅÅ-MM-DD", max_lines=1,
