@@ -25,7 +25,7 @@ from index.types import Document, Paragraph
 from . import abstain, crosslingual, document_facts, learned_answer, plans, sentence_choice
 from .answers import RELATED_NOTE, abstention, stated_answer, verified_answer
 from .citations import make_citation
-from .extractive import compose, compose_chosen
+from .extractive import compose, compose_chosen, widener
 from .followup import Resolution, resolve
 from .inputs import BadQuestion, clean_question
 from .reader import load_reader
@@ -340,7 +340,8 @@ class Engine:
         found = sentence_choice.candidates(words, kept, dense, self.retriever.lexical, ctx, crosslingual_,
                                            self._headed(kept))
         chosen = sentence_choice.choose(found, self.sentence_choice)
-        return verified_answer(shown, *compose_chosen(chosen, citations), citations)
+        widen = widener(self.retriever.lexical, words, self._headed(kept))
+        return verified_answer(shown, *compose_chosen(chosen, citations, widen), citations)
 
     def _learned(self, question: str, words: str, citations: list[Citation], hits: list, shown: str) -> Answer:
         """The reader's span in the best paragraphs, if the fitted decision says it answers (rag/learned_answer.py).

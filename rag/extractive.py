@@ -9,11 +9,13 @@ Quotes are taken as character spans of the paragraph, never retyped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.sentences import sentence_spans
 
 from .citations import comparable, set_quote, source_label
+from .continuation import widened
 from .content_lines import ASKS_WHO_WHEN, quotable
 from .answer_type import asked_type, states
 from .lexical import LexicalIndex
@@ -91,23 +93,46 @@ def _same_text(s: ScoredSentence) -> str:
 def compose(question: str, lexical: LexicalIndex, citations: list[Citation],
             headed: set[str] | None = None) -> tuple[str, list[Citation], int]:
     """Answer text with ``[n]`` markers, the citations it uses (quotes set), and the sentence count."""
-    return compose_chosen(choose_sentences(lexical, question, citations, headed), citations)
+    return compose_chosen(choose_sentences(lexical, question, citations, headed), citations,
+                          widener(lexical, question, headed))
 
 
-def compose_chosen(chosen: list, citations: list[Citation]) -> tuple[str, list[Citation], int]:
-    """The answer text for sentences already chosen (best first; each has ``citation`` and ``span``)."""
+Widen = Callable[[Citation, list[tuple[int, int]]], list[tuple[int, int]]]
+
+
+def widener(lexical: LexicalIndex, question: str, headed: set[str] | None = None) -> Widen:
+    """How a paragraph's chosen sentences grow to the sentences they lean on (``rag.continuation``)."""
+    stems = set(lexical.analyzer.terms(question))
+    who_when = bool(ASKS_WHO_WHEN.search(question))
+
+    def widen(c: Citation, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        title = c.title if headed is None or c.doc_id in headed else ""
+        return widened(c.text, spans, stems, lexical.analyzer.terms,
+                       lambda sentence: quotable(sentence, question, title, who_when))
+    return widen
+
+
+def compose_chosen(chosen: list, citations: list[Citation], widen: Widen | None = None
+                   ) -> tuple[str, list[Citation], int]:
+    """The answer text for sentences already chosen (best first; each has ``citation`` and ``span``).
+
+    ``widen``: adds to each paragraph's chosen sentences those they lean on (``widener``); the
+    sentence count returned is of the sentences quoted, added ones included.
+    """
     if not chosen:
         return "", [], 0
     by_citation: dict[int, list[tuple[int, int]]] = {}
     for s in chosen:
         by_citation.setdefault(s.citation.n, []).append(s.span)
+    by_number = {c.n: c for c in citations}  # looked up before any is renumbered below
+    if widen is not None:
+        by_citation = {n: widen(by_number[n], spans) for n, spans in by_citation.items()}
     # reading order: the citation holding the best sentence first, then by retrieval rank
     order = [chosen[0].citation.n] + sorted({s.citation.n for s in chosen[1:]} - {chosen[0].citation.n},
                                              key=lambda n: next(c.score for c in citations if c.n == n),
                                              reverse=True)
     used: list[Citation] = []
     lines: list[str] = []
-    by_number = {c.n: c for c in citations}  # looked up before any is renumbered below
     for new_n, old_n in enumerate(order, start=1):
         c = by_number[old_n]
         spans = sorted(by_citation[old_n])
@@ -116,4 +141,4 @@ def compose_chosen(chosen: list, citations: list[Citation]) -> tuple[str, list[C
         used.append(c)
         quoted = " ".join(f"”{c.text[s:e]}”" for s, e in spans)
         lines.append(f"{source_label(c)}: {quoted} [{new_n}]")
-    return "\n".join(lines), used, len(chosen)
+    return "\n".join(lines), used, sum(len(spans) for spans in by_citation.values())

@@ -608,3 +608,28 @@ def test_metadata_facts_are_never_denied_when_only_the_text_lacks_the_line(tmp_p
                      "Vem besvarade interpellationen om Arbetsmiljöverkets tillsyn?"):
         a = engine.ask(question)
         assert a.mode != "metadata" and "anger inte" not in a.answer and "anger inget" not in a.answer, a.answer
+
+
+def test_a_quote_carries_on_into_the_sentence_that_holds_the_answer(engine):
+    """Issue 17: the matching sentence names the subject, the next one ("Exempel på detta …",
+    "Syftet är …") gives the answer; the quote must not stop before it (rag/continuation.py)."""
+    a = engine.ask("Vilka projekt för unga driver bostadsbolaget Huge Fastigheter?")
+    assert not a.abstained
+    assert "Talangakademin" in " ".join(c.quote for c in a.citations)
+    _assert_verified(a)
+    a = engine.ask("Vad är syftet med föreningen Samverkan Huddinges trygghetsarbete?")
+    assert not a.abstained
+    assert "mer attraktiva" in " ".join(c.quote for c in a.citations)
+    _assert_verified(a)
+
+
+def test_widening_adds_only_the_sentence_that_points_back():
+    from rag.continuation import widened
+    from index.sentences import sentence_spans
+
+    text = ("Utöver Samverkan Huddinge anordnar och deltar Huge Fastigheter i olika projekt. "
+            "Exempel på detta är trygghetsvandringar och Talangakademin. "
+            "Kommunen har ett eget näringslivsprogram.")
+    spans = sentence_spans(text)
+    out = widened(text, [spans[0]], set(), lambda s: s.lower().split(), lambda s: True)
+    assert out == spans[:2]

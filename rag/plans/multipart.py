@@ -26,7 +26,7 @@ MAX_PARTS = 4
 _SPLIT = re.compile(r"\s*,?\s+(?:och|samt|and)\s+(?=(?:vem|vilka|vilken|vilket|vad|när|hur|var|varför|"
                     r"who|what|when|how|why|which)\b)", re.IGNORECASE)
 #: "interpellationen", "svaret": a part about the document the previous part answered from
-_THE_DOCUMENT = re.compile(r"\b(interpellationen|svaret|dokumentet|protokollet|protokollsanteckningen|motionen|"
+_THE_DOCUMENT = re.compile(r"\b(interpellationen|frågan|frågorna|interpellanten|svaret|dokumentet|protokollet|protokollsanteckningen|motionen|"
                            r"anteckningen|the\s+(?:interpellation|answer|document))\b", re.IGNORECASE)
 #: "den", "personen", "it": a part that speaks of what the previous part asked about
 _BACK = re.compile(r"\b(den|det|dem|de|denna|detta|han|hon|personen|gruppen|metoden|arbetet|där|it|its|they|them|"
