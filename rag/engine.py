@@ -237,7 +237,9 @@ class Engine:
         chosen = plans.choose(asked) if plans_ and self.generator is None else None
         if chosen:  # a question of another kind than one fact: its plan answers (rag/plans/)
             plan, matched = chosen
-            return _finished(plan.answer(matched, asked), notice, res.question, {"answer": _ms(started)}, started)
+            answer = plan.answer(matched, asked)
+            answer.plan = plan.NAME
+            return _finished(answer, notice, res.question, {"answer": _ms(started)}, started)
         t0 = time.perf_counter()
         # the words the evidence checks look for: the question's own, or for an English question the
         # Swedish words of the sources that translate them (rag/crosslingual.py)

@@ -65,6 +65,10 @@ class Answer:
     mode: str = "extractive"  # "extractive" | "generative" | "metadata" | "error"
     flagged: list[str] = field(default_factory=list)  # generative sentences that had no valid citation
     timings_ms: dict[str, float] = field(default_factory=dict)
+    plan: str = ""  # the answer plan that composed it (rag/plans/: "overview", "stance", ...); "" for a fact
+    #: further documents that answer the same way and are not quoted in ``answer`` (an overview's
+    #: documents past the listed ones), each with its verbatim quote, numbered after the citations
+    more: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """The CLI ``--json`` object and the app's ``/ask`` result."""
@@ -80,7 +84,22 @@ class Answer:
             "mode": self.mode,
             "flagged": list(self.flagged),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "plan": self.plan,
+            "more": [c.to_dict() for c in self.more],
         }
+
+
+@dataclass(frozen=True)
+class SourceGroup:
+    """The documents of one person or party among an answer's sources (who said what, issue 18)."""
+
+    name: str  # "Beatrice Ask (M)", "M", or "Okänd" when the documents name nobody
+    documents: tuple[str, ...]  # doc ids, each once, in the order the answer cites them
+    numbers: tuple[int, ...]  # the [n] of this group's citations (and further documents)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "documents": len(self.documents), "doc_ids": list(self.documents),
+                "numbers": list(self.numbers)}
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,64 @@ def test_the_scope_limits_the_overview(engine):
     assert [c.doc_id for c in a.citations] == [SEED_IDS[2]] and a.answer.startswith("1 dokument")
 
 
+# ---------------------------------------------------------------- who said what (sources grouped)
+
+@pytest.mark.model
+def test_an_overview_past_its_listed_documents_keeps_the_rest_as_further_sources(engine, monkeypatch):
+    from rag.citations import quote_is_verbatim
+
+    listed_all = {c.doc_id for c in engine.ask("Vad har politiker sagt om utsatta områden?").citations}
+    monkeypatch.setattr(overview, "SHOWN", 1)
+    a = engine.ask("Vad har politiker sagt om utsatta områden?")
+    _checked(a)
+    assert a.plan == "overview" and a.answer.startswith("3 dokument tar upp ”utsatta områden”; de 1 senaste")
+    assert len(a.citations) == 1 and [c.n for c in a.more] == [2, 3]  # numbered after the citations
+    assert {c.doc_id for c in a.citations + a.more} == listed_all and len(listed_all) == 3
+    assert all(quote_is_verbatim(c) and "utsatt" in c.quote for c in a.more)
+    assert a.to_dict()["plan"] == "overview" and len(a.to_dict()["more"]) == 2
+
+
+@pytest.mark.model
+def test_the_sources_of_an_overview_grouped_by_person_and_party(engine):
+    from rag.source_groups import group_sources, sources_of, worth_grouping
+
+    a = engine.ask("Vad har politiker sagt om utsatta områden?")
+    _checked(a)
+    assert worth_grouping(a)
+    people = {g.name: len(g.documents) for g in group_sources(sources_of(a), "person")}
+    # names as the index normalised them; Stockholm's answer names no author
+    assert people == {"Daniel Dronjak (M)": 1, "Sara Heelge Vikmång (S)": 1, "Okänd": 1}
+    parties = group_sources(sources_of(a), "party")
+    assert [g.name for g in parties][-1] == "Okänd"  # the unnamed come last, whatever their count
+    assert sorted(n for g in parties for n in g.numbers) == [c.n for c in a.citations]
+
+
+@pytest.mark.model
+def test_a_document_counts_once_per_group_and_a_cosigned_one_for_each_party(engine):
+    import dataclasses
+
+    from rag.source_groups import group_sources
+
+    a = engine.ask("Vad har politiker sagt om utsatta områden?")
+    first = a.citations[0]
+    again = dataclasses.replace(first, n=9, paragraph=first.paragraph + 1)  # a second paragraph, same document
+    cosigned = dataclasses.replace(a.citations[1], meta={**a.citations[1].meta, "party": "S, V"})
+    groups = {g.name: g for g in group_sources([first, again, cosigned], "party")}
+    assert len(groups[first.meta.get("party") or "Okänd"].documents) == 1
+    assert groups[first.meta.get("party") or "Okänd"].numbers == (first.n, 9)
+    assert "S" in groups and "V" in groups and groups["V"].documents == (cosigned.doc_id,)
+    with pytest.raises(ValueError):
+        group_sources([first], "kommun")
+
+
+@pytest.mark.model
+def test_one_fact_from_one_document_offers_no_grouping(engine):
+    from rag.source_groups import worth_grouping
+
+    a = engine.ask("Hur många trygghetskameror ska Huddinge sätta upp?")
+    assert a.plan == "" and not worth_grouping(a)
+
+
 # ---------------------------------------------------------------- the summary plan
 
 @pytest.mark.parametrize("question, what", [

@@ -303,3 +303,41 @@ def test_examples_are_questions_the_index_answers():
                          "Vilka åtgärder avser ministern att vidta för att minska köerna till BUP?"]
     assert examples.example_questions(docs, lambda q: True) == list(examples.BUILT_IN)
     assert examples.example_questions(docs, lambda q: False) == []
+
+
+def _who_said_what() -> Answer:
+    a = cite(1, author="Beatrice Ask", party="M", date="2010-01-01")
+    b = cite(2, author="Luciano Astudillo", party="S", date="2009-11-18")
+    b.doc_id = "doc-b"
+    c = cite(3, author="Beatrice Ask", party="M", date="2008-02-07")
+    c.doc_id = "doc-c"
+    return answer([a, b], text=f"- ”{a.quote}” [1]\n- ”{b.quote}” [2]", plan="overview", more=[c])
+
+
+def test_sources_panel_groups_by_person_with_counts_and_escapes():
+    a = _who_said_what()
+    plain = render.sources_html(a, 0)
+    assert "data-kk-action='view-person'" in plain and "data-kk-action='view-party'" in plain
+    assert "Fler dokument som tar upp samma sak (1)" in plain and "id='kk-source-3'" in plain
+    grouped = render.sources_html(a, 0, view="person")
+    table = grouped[grouped.index("<table"):grouped.index("</table>")]
+    rows = re.findall(r"<tr><td>(.*?)</td><td class='kk-count'>(\d+)</td>", table)
+    assert rows == [("Beatrice Ask (M)", "2"), ("Luciano Astudillo (S)", "1")]
+    assert SCRIPT not in grouped and html.escape(SCRIPT) in grouped  # the cards' text stays escaped
+    assert grouped.count("<article") == 3  # every source once, under its group
+    parties = render.sources_html(a, 0, view="party")
+    assert re.findall(r"<tr><td>(.*?)</td>", parties) == ["M", "S"]
+    assert render.citation_of([a], 0, 3).doc_id == "doc-c"  # a further document opens like a citation
+
+
+def test_a_single_source_answer_has_no_grouping_toggle():
+    plain = render.sources_html(answer(), 0)
+    assert "view-person" not in plain and "<table" not in render.sources_html(answer(), 0, view="person")
+
+
+def test_export_carries_the_who_said_what_table():
+    md = render.conversation_markdown([_who_said_what()], "2026-12-04")
+    assert "### Vem sa vad – per person" in md and "### Per parti" in md
+    assert "| Beatrice Ask (M) | 2 | [1] [3] |" in md and "| Luciano Astudillo (S) | 1 | [2] |" in md
+    assert "| M | 2 | [1] [3] |" in md
+    assert "### Fler dokument som tar upp samma sak (1)" in md and "**[3]" in md

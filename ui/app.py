@@ -186,6 +186,11 @@ strong.kk-answer {font-weight: 700; background: #fcd34d; border-radius: 2px;}
 .kk-btn {border: 1px solid #c7d2fe; background: #eef2ff; color: #3730a3; border-radius: 6px; padding: .15em .7em;
   cursor: pointer; font-size: .85em;}
 .kk-btn:hover {background: #e0e7ff;}
+.kk-views {display: flex; gap: .35em; margin: .4em 0 .2em;} .kk-view.kk-on {background: #3730a3; color: #fff;}
+.kk-groups {width: 100%; border-collapse: collapse; font-size: .9em; margin: .4em 0 .8em;}
+.kk-groups th, .kk-groups td {text-align: left; padding: .2em .4em; border-bottom: 1px solid #e5e7eb;}
+.kk-groups .kk-count {text-align: right;} .kk-group {margin: .8em 0 .3em; font-size: .95em;}
+.kk-more-head {margin: .8em 0 .3em; font-weight: 600; font-size: .9em;}
 .kk-doc-title {margin: .5em 0 .2em; font-size: 1.15em; font-weight: 700;}
 .kk-p {white-space: pre-wrap; margin: .35em 0; padding: .2em .4em; border-radius: 6px;}
 .kk-p.kk-heading {font-weight: 600;}
@@ -266,6 +271,8 @@ class ChatApp:
                 return render.empty_panel("Dokumentet finns inte längre i samlingen.")
             doc, paragraphs = found
             return render.document_html(doc, paragraphs, c.paragraph, c.quote_spans, turn, n)
+        if action.startswith("view-"):  # the sources grouped by person or party, or back in order
+            return render.sources_html(answers[turn], turn, None, view=action[len("view-"):])
         selected = n if action in ("cite", "select", "back") else None
         return render.sources_html(answers[turn], turn, selected)
 

@@ -23,7 +23,8 @@ from datetime import date
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rag.types import Answer, Citation, Filters
+from rag.source_groups import group_sources, sources_of, worth_grouping
+from rag.types import Answer, Citation, Filters, SourceGroup
 
 #: Metadata rows of a source card, in display order (author and party are shown together).
 META_ROWS = (("doc_type", "Typ"), ("reference", "Beteckning"), ("author", "Författare"), ("role", "Roll"), ("on_behalf_of", "För"),
@@ -264,16 +265,33 @@ def source_card(c: Citation, turn: int, selected: bool, related: bool = False) -
         f"</article>")
 
 
-def sources_html(answer: Answer | None, turn: int, selected: int | None = None) -> str:
-    """The sources panel for answer number ``turn``: every citation, ``selected`` marked and scrolled to."""
+VIEWS = (("list", "Källor i ordning"), ("person", "Per person"), ("party", "Per parti"))
+
+
+def sources_html(answer: Answer | None, turn: int, selected: int | None = None, view: str = "list") -> str:
+    """The sources panel for answer number ``turn``: every citation, ``selected`` marked and scrolled to.
+
+    ``view`` "person" or "party" shows the same sources grouped (who said what), with a count table
+    on top; the toggle is offered when ``worth_grouping`` says the grouping tells something.
+    """
     if answer is None:
         return empty_panel()
     parts = [f"<div class='kk-kicker'>Källor till svar {int(turn) + 1}</div>",
              f"<div class='kk-question'>{esc(answer.question)}</div>"]
+    grouped = worth_grouping(answer) and view in ("person", "party")
     if answer.citations:
         if answer.coverage:
             parts.append(f"<div class='kk-coverage'>{esc(answer.coverage)}</div>")
-        cards = [source_card(c, turn, c.n == selected) for c in answer.citations]
+        if worth_grouping(answer):
+            parts.append(_view_bar(turn, view if grouped else "list"))
+        if grouped:
+            cards = _grouped_cards(answer, turn, view, selected)
+        else:
+            cards = [source_card(c, turn, c.n == selected) for c in answer.citations]
+            if answer.more:
+                cards.append(f"<div class='kk-more-head'>Fler dokument som tar upp samma sak ({len(answer.more)}), "
+                             "inte citerade i svaret:</div>")
+                cards += [source_card(c, turn, c.n == selected) for c in answer.more]
     elif answer.related:
         parts.append(f"<div class='kk-abstained'><strong>{ABSTAINED}</strong> "
                      "Stycken som ligger närmast frågan, men inte besvarar den:</div>")
@@ -281,8 +299,50 @@ def sources_html(answer: Answer | None, turn: int, selected: int | None = None) 
     else:
         parts.append("<div class='kk-abstained'>Inga källor till detta svar.</div>")
         cards = []
-    return (f"<div class='kk-panel kk-sources' data-turn='{int(turn)}'>"
+    return (f"<div class='kk-panel kk-sources' data-turn='{int(turn)}' data-view='{esc(view if grouped else 'list')}'>"
             f"<div class='kk-panel-head'>{''.join(parts)}</div>{''.join(cards)}</div>")
+
+
+def _view_bar(turn: int, view: str) -> str:
+    buttons = [(f"<button type='button' class='kk-btn kk-view{' kk-on' if key == view else ''}' "
+                f"data-kk-action='view-{key}' data-turn='{int(turn)}' data-n='0' "
+                f"aria-pressed='{'true' if key == view else 'false'}'>{label}</button>") for key, label in VIEWS]
+    return f"<div class='kk-views' role='group' aria-label='Visa källorna'>{''.join(buttons)}</div>"
+
+
+def _grouped_cards(answer: Answer, turn: int, by: str, selected: int | None) -> list[str]:
+    """A count table (who, documents, sources), then each group's source cards under its name."""
+    sources = sources_of(answer)
+    groups = group_sources(sources, by)
+    by_n = {c.n: c for c in sources}
+    head = "Person" if by == "person" else "Parti"
+    rows = "".join(
+        f"<tr><td>{esc(g.name)}</td><td class='kk-count'>{len(g.documents)}</td>"
+        f"<td>{' '.join(_cite_button(turn, n) for n in g.numbers)}</td></tr>" for g in groups)
+    out = [f"<table class='kk-groups' data-by='{esc(by)}'><thead><tr><th>{head}</th><th>Dokument</th>"
+           f"<th>Källor</th></tr></thead><tbody>{rows}</tbody></table>"]
+    for g in groups:
+        out.append(f"<h4 class='kk-group'>{esc(g.name)} · {_documents(len(g.documents))}</h4>")
+        out += [source_card(by_n[n], turn, n == selected) for n in g.numbers if n in by_n]
+    return out
+
+
+def _cite_button(turn: int, n: int) -> str:
+    return _button(f"[{int(n)}]", "select", turn, n, "kk-btn kk-cite")
+
+
+def _documents(k: int) -> str:
+    return f"{k} dokument"
+
+
+def groups_markdown(groups: Sequence[SourceGroup], by: str) -> list[str]:
+    """A Markdown table of who said what, for the export."""
+    head = "Person" if by == "person" else "Parti"
+    lines = [f"| {head} | Dokument | Källor |", "|---|---:|---|"]
+    for g in groups:
+        name = md_escape(g.name)  # escapes "|" too
+        lines.append(f"| {name} | {len(g.documents)} | {' '.join(f'[{n}]' for n in g.numbers)} |")
+    return lines
 
 
 def document_html(doc: Any, paragraphs: Sequence[Any], highlight: int | None,
@@ -356,7 +416,7 @@ def citation_of(answers: Sequence[Answer], turn: int, n: int) -> Citation | None
     if not 0 <= turn < len(answers):
         return None
     a = answers[turn]
-    return next((c for c in (a.citations or a.related) if c.n == n), None)
+    return next((c for c in (a.citations + a.more if a.citations else a.related) if c.n == n), None)
 
 
 # ---------------------------------------------------------------- export, feedback, upload summary
@@ -399,6 +459,13 @@ def conversation_markdown(answers: Sequence[Answer], when: str = "") -> str:
             out += ["### Källor" if a.citations else f"### {RELATED_SUMMARY}", ""]
             for c in cites:
                 out += _md_source(c)
+        if a.more:
+            out += [f"### Fler dokument som tar upp samma sak ({len(a.more)})", ""]
+            for c in a.more:
+                out += _md_source(c)
+        if worth_grouping(a):
+            for by, title in (("person", "Vem sa vad – per person"), ("party", "Per parti")):
+                out += [f"### {title}", "", *groups_markdown(group_sources(sources_of(a), by), by), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from index.sentences import sentence_spans
 
 from ..answers import RELATED_SHOWN, abstention, verified_answer
-from ..citations import make_citation, set_quote, source_label
+from ..citations import make_citation, quote_is_verbatim, set_quote, source_label
 from ..content_lines import is_content
 from ..crosslingual import notice
 from ..lexical import words
@@ -71,6 +71,8 @@ def answer(topic: str, asked: Any) -> Answer:
         return abstention(asked.shown, [make_citation(retriever.reader, h, i + 1) for i, h in enumerate(hits)])
     text, used, sentences = compose(topic, found)
     out = verified_answer(asked.shown, text, used, sentences, used)
+    if not out.abstained:
+        out.more = [c for c in further(found, used) if quote_is_verbatim(c)]  # shown only if verbatim
     if translation:
         out.notice = notice(translation)
     return out
@@ -135,8 +137,7 @@ def compose(topic: str, found: list[Mention]) -> tuple[str, list[Citation], int]
     """The list, newest first: "N dokument tar upp …", one cited quote per document, who and party counts."""
     if not found:
         return "", [], 0
-    newest = sorted(found, key=lambda m: (m.citation.meta.get("date", ""), -m.rank), reverse=True)
-    shown = newest[:SHOWN]
+    shown = _newest(found)[:SHOWN]
     lines = [f"{len(found)} dokument tar upp ”{topic}”" +
              (f"; de {len(shown)} senaste visas, nyast först:" if len(found) > len(shown) else ", nyast först:")]
     used: list[Citation] = []
@@ -154,6 +155,24 @@ def compose(topic: str, found: list[Mention]) -> tuple[str, list[Citation], int]
     if people and people.most_common(1)[0][1] > 1:  # someone raised it more than once: who, how often
         lines.append("Flest dokument: " + " · ".join(f"{p} {k}" for p, k in people.most_common(5) if k > 1))
     return "\n".join(lines), used, len(shown)
+
+
+def further(found: list[Mention], used: list[Citation]) -> list[Citation]:
+    """The documents past the listed ones, newest first, each with its mentioning sentence quoted.
+
+    The count says "23 dokument"; these are the other 15, so the sources panel and the export can
+    show and count all of them (who said what), numbered after the answer's own citations.
+    """
+    listed = {c.doc_id for c in used}
+    rest = [m for m in _newest(found) if m.citation.doc_id not in listed]
+    for n, m in enumerate(rest, start=len(used) + 1):
+        m.citation.n = n
+        set_quote(m.citation, [m.span])
+    return [m.citation for m in rest]
+
+
+def _newest(found: list[Mention]) -> list[Mention]:
+    return sorted(found, key=lambda m: (m.citation.meta.get("date", ""), -m.rank), reverse=True)
 
 
 def _who(c: Citation) -> str:
