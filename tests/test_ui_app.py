@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 CAMERAS = "Hur många trygghetskameror ska Huddinge sätta upp?"
 ARTIFACTS = REPO / "test-artifacts"
 CONTRACT = {"question", "answer", "abstained", "citations", "related", "coverage", "notice", "resolved_question",
-            "mode", "flagged", "timings_ms"}
+            "mode", "flagged", "timings_ms", "plan", "more"}
 TIMINGS: list[str] = []
 
 
@@ -207,6 +207,31 @@ def test_browser_example_abstention_clear_and_feedback(page, server):
     page.wait_for_function("document.querySelectorAll('#kk-chat [data-testid=\"bot\"]').length === 0",
                            timeout=10_000)
     assert "Ställ en fråga" in page.locator("#kk-panel").inner_text()
+
+
+def test_browser_who_said_what_groups_the_sources_and_exports_the_table(page):
+    ask_in_page(page, "Vad har politiker sagt om utsatta områden?")
+    assert "3 dokument tar upp" in _last_bot(page).inner_text()
+    page.locator("#kk-panel button[data-kk-action='view-person']").click()
+    table = page.locator("#kk-panel table.kk-groups[data-by='person']")
+    table.wait_for(timeout=10_000)
+    rows = table.locator("tbody tr").all_inner_texts()
+    assert any("Daniel Dronjak (M)" in r and "\t1\t" in r for r in rows), rows
+    assert any("Sara Heelge Vikmång (S)" in r for r in rows) and "Okänd" in rows[-1]
+    assert page.locator("#kk-panel article").count() == 3  # each source once, under its person
+    _shot(page, "ui-5-who-said-what.png")
+
+    page.locator("#kk-panel button[data-kk-action='view-party']").click()
+    page.locator("#kk-panel table.kk-groups[data-by='party']").wait_for(timeout=10_000)
+    party_rows = page.locator("#kk-panel table.kk-groups tbody tr td:first-child").all_inner_texts()
+    assert set(party_rows) == {"M", "S", "Okänd"}
+    page.locator("#kk-panel table.kk-groups button.kk-cite").first.click()  # [n] in the table selects that source
+    page.locator("#kk-panel article.kk-selected").wait_for(timeout=10_000)
+
+    with page.expect_download() as download:
+        page.locator("#kk-export").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "### Vem sa vad – per person" in exported and "| Daniel Dronjak (M) | 1 |" in exported
 
 
 def _scoped_answer_documents(page, field: str, typed: str, question: str) -> tuple[str, set[str]]:

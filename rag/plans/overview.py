@@ -106,6 +106,7 @@ def mentions(retriever: HybridRetriever, topic: str, filters: Filters | None, qu
     order += [(retriever.table.doc_ids[p], retriever.table.numbers[p]) for p in positive]
     by_hit = {(h.doc_id, h.number): h for h in hits}
     found: dict[str, Mention] = {}
+    title_only: dict[str, Mention] = {}  # a document whose only mention read so far is its own title repeated
     for rank, key in enumerate(dict.fromkeys(order)):
         doc_id, number = key
         if doc_id in found or doc_id not in retriever.reader.documents:
@@ -113,6 +114,7 @@ def mentions(retriever: HybridRetriever, topic: str, filters: Filters | None, qu
         para = retriever.reader.paragraph(doc_id, number)
         if para is None:
             continue
+        title = retriever.reader.documents[doc_id].title
         for s, e in sentence_spans(para.text):
             sentence = para.text[s:e]
             if not sentence.rstrip("”\"' )").endswith("?") and not is_content(sentence):
@@ -120,8 +122,13 @@ def mentions(retriever: HybridRetriever, topic: str, filters: Filters | None, qu
             if weights.cover(set(lexical.analyzer.terms(sentence))) > MENTION:
                 hit = by_hit.get(key)
                 c = make_citation(retriever.reader, hit, 0) if hit else _citation(retriever, doc_id, number)
+                if not is_content(sentence, title) and not sentence.rstrip("”\"' )").endswith("?"):
+                    title_only.setdefault(doc_id, Mention(c, (s, e), rank))  # quoted only if nothing better
+                    continue
                 found[doc_id] = Mention(c, (s, e), rank)
                 break
+    for doc_id, m in title_only.items():  # the title names the subject: the document counts, quoting it
+        found.setdefault(doc_id, m)
     return list(found.values())
 
 
