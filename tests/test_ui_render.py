@@ -341,3 +341,16 @@ def test_export_carries_the_who_said_what_table():
     assert "| Beatrice Ask (M) | 2 | [1] [3] |" in md and "| Luciano Astudillo (S) | 1 | [2] |" in md
     assert "| M | 2 | [1] [3] |" in md
     assert "### Fler dokument som tar upp samma sak (1)" in md and "**[3]" in md
+
+
+def test_the_document_dropdown_offers_the_newest_and_follows_the_library_search():
+    rows = [(f"doc-{i:04d}", f"Interpellation {i} om {'vargen' if i % 7 == 0 else 'skolan'}", {"date": f"{2000 + i // 100}-01-01"})
+            for i in range(1000, 0, -1)]  # newest first, as the app sorts them
+    offered = render.document_choices(rows, limit=50)
+    assert [d for _, d in offered] == [f"doc-{i:04d}" for i in range(1000, 950, -1)]
+    wolves = render.document_choices(rows, "vargen", limit=50)
+    assert wolves and all("vargen" in label for label, _ in wolves) and len(wolves) == 50
+    # a document already chosen stays offered whatever the search, or the dropdown would drop it
+    kept = render.document_choices(rows, "vargen", selected=["doc-0001"], limit=50)
+    assert kept[-1] == ("Interpellation 1 om skolan", "doc-0001")
+    assert "av 1000" in render.document_label(1000, 50) and render.document_label(40, 50) == "Dokument"

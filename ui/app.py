@@ -207,13 +207,24 @@ strong.kk-answer {font-weight: 700; background: #fcd34d; border-radius: 2px;}
 """
 
 
-def library_html(engine: Any, query: str = "") -> str:
-    """The library, newest first, narrowed to ``query`` (render.library_html)."""
+def library_rows(engine: Any) -> list[tuple[str, str, dict[str, str]]]:
+    """(doc id, title, metadata) of every document, newest first."""
     documents = getattr(engine.reader, "documents", {})
     rows = [(doc_id, title, getattr(documents.get(doc_id), "meta", {}) or {})
             for doc_id, title in engine.facets().documents]
     rows.sort(key=lambda r: str(r[2].get("date", "")), reverse=True)  # stable: by title within a date
-    return render.library_html(rows, query)
+    return rows
+
+
+def library_html(engine: Any, query: str = "") -> str:
+    """The library, newest first, narrowed to ``query`` (render.library_html)."""
+    return render.library_html(library_rows(engine), query)
+
+
+def document_choices(engine: Any, query: str = "", selected: Any = None) -> Any:
+    """The scope's document dropdown narrowed with the library search (render.document_choices)."""
+    rows = library_rows(engine)
+    return gr.update(choices=render.document_choices(rows, query, selected), label=render.document_label(len(rows)))
 
 
 class ChatApp:
@@ -319,7 +330,9 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
     """The Blocks app; serve it with ``serve`` (queue, auth, page script and CSS)."""
     state = ChatApp(engine, upload_dir, feedback_log)
     facets = engine.facets()
-    doc_choices, body_choices, party_choices = render.facet_choices(facets)
+    _, body_choices, party_choices = render.facet_choices(facets)
+    rows = library_rows(engine)
+    doc_choices = render.document_choices(rows)  # the newest: 15,000 choices would cost the page seconds
     examples = example_questions.for_engine(engine)  # questions this index answers (ui/examples.py)
 
     def filters_of(docs, bodies, parties, authors, date_from, date_to) -> Filters:
@@ -406,8 +419,8 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
         paths = [getattr(f, "name", f) for f in (files or [])]
         report = state.add_files([str(p) for p in paths], progress) if paths else "Välj en fil först."
         facets = engine.facets()
-        docs_c, bodies_c, parties_c = render.facet_choices(facets)
-        return (report, gr.update(choices=docs_c), gr.update(choices=bodies_c), gr.update(choices=parties_c),
+        _, bodies_c, parties_c = render.facet_choices(facets)
+        return (report, document_choices(engine), gr.update(choices=bodies_c), gr.update(choices=parties_c),
                 gr.update(choices=list(facets.authors)), None, library_html(engine))
 
     def api_ask(question: str, k: int = 5) -> dict:
@@ -429,7 +442,8 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
                                        label="Sök i samlingen", max_lines=1, elem_id="kk-library-search")
             library = gr.HTML(library_html(engine), elem_id="kk-library", js_on_load=LIBRARY_JS)
             with gr.Accordion("Avgränsa sökningen", open=False):
-                docs = gr.Dropdown(doc_choices, multiselect=True, label="Dokument", elem_id="kk-scope-docs")
+                docs = gr.Dropdown(doc_choices, multiselect=True, label=render.document_label(len(rows)),
+                                   filterable=True, elem_id="kk-scope-docs")
                 bodies = gr.Dropdown(body_choices, multiselect=True, label="Kommun / organ",
                                      elem_id="kk-scope-bodies")
                 parties = gr.Dropdown(party_choices, multiselect=True, label="Parti", elem_id="kk-scope-parties")
@@ -493,7 +507,8 @@ def build_app(engine: Any, upload_dir: Path, feedback_log: Path,
         clear_outputs = [chat, turns, answers, panel, export_btn, pending]
         clear_btn.click(clear, None, clear_outputs, queue=False, api_visibility="private")
         chat.clear(clear, None, clear_outputs, queue=False, api_visibility="private")
-        library_query.change(lambda q: library_html(engine, q), [library_query], [library], queue=False,
+        library_query.change(lambda q, chosen: (library_html(engine, q), document_choices(engine, q, chosen)),
+                             [library_query, docs], [library, docs], queue=False,
                              api_visibility="private", show_progress="hidden")
         files.upload(on_upload, [files], [upload_status, docs, bodies, parties, authors, files, library],
                      concurrency_limit=1, concurrency_id="build", api_visibility="private")

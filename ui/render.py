@@ -387,6 +387,26 @@ def library_matches(documents: Sequence[tuple[str, str, dict[str, str]]], query:
     return out
 
 
+DOCUMENT_CHOICES = 200  # documents offered in the scope's dropdown at once; the library search narrows them
+
+
+def document_choices(documents: Sequence[tuple[str, str, dict[str, str]]], query: str = "",
+                     selected: Sequence[str] | None = None, limit: int = DOCUMENT_CHOICES) -> list[tuple[str, str]]:
+    """(label, doc id) for the scope's document dropdown: the newest ``limit`` matching ``query``,
+    and every document already chosen (a choice must stay in the list or the dropdown drops it)."""
+    chosen = [str(d) for d in (selected or []) if d]
+    rows = library_matches(documents, query)[:limit]
+    shown = {doc_id for doc_id, _, _ in rows}
+    rows += [r for r in documents if r[0] in chosen and r[0] not in shown]
+    return [(_short(title, 90) if title else doc_id, doc_id) for doc_id, title, _ in rows]
+
+
+def document_label(total: int, limit: int = DOCUMENT_CHOICES) -> str:
+    if total <= limit:
+        return "Dokument"
+    return f"Dokument (de {limit} nyaste av {total}; sök i samlingen ovan för att hitta fler)"
+
+
 def library_html(documents: Sequence[tuple[str, str, dict[str, str]]], query: str = "") -> str:
     """The list of documents in the collection (doc_id, title, meta): click one to read it in the panel.
 
