@@ -33,8 +33,9 @@ from .types import Chunk, Document, Paragraph, SkippedFile
 log = logging.getLogger(__name__)
 
 #: Bump when cleaning, splitting or metadata extraction changes: every document is then re-read.
-PARSER_VERSION = 3  # 2: PDF soft wraps (a newline with spaces around it, mid-sentence) joined;
-#                     3: people's names in one form (index.names)
+PARSER_VERSION = 4  # 2: PDF soft wraps (a newline with spaces around it, mid-sentence) joined;
+#                     3: people's names in one form (index.names);
+#                     4: a title that only identifies names its member in that form too
 EMBED_BLOCK = 256  # texts per encoder call: large enough to batch well, small enough for a live progress bar
 
 Progress = Callable[[float, str], None]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from .names import normalise_people
+from .names import normalise_people, parse_person
 from .sentences import split_sentences
 from .types import Paragraph
 
@@ -91,6 +91,12 @@ def extract_metadata(paragraphs: list[Paragraph], fields: dict[str, str],
             meta.setdefault("reference", identifier.group("reference"))
             meta.setdefault("title_raw", title)
             title = question
+        else:  # no question to title it by: the identifier stays, with the person's name in one form
+            named = _identifier_with_name(title)
+            if named != title:
+                meta.setdefault("reference", identifier.group("reference"))
+                meta.setdefault("title_raw", title)
+                title = named
 
     if "doc_type" not in meta:
         meta_type = _doc_type(" ".join([title, *head, meta.get("source", "")]))
@@ -110,6 +116,15 @@ def extract_metadata(paragraphs: list[Paragraph], fields: dict[str, str],
             meta["body"] = body
     # "Ask, Beatrice (m)" in a record, "Beatrice Ask (M)" in the next: one name, one party code
     return title, normalise_people(meta)
+
+
+def _identifier_with_name(title: str) -> str:
+    """"Interpellation 2012/13:452 av Heydari, Shadiye (S)" → "… av Shadiye Heydari (S)"; else unchanged."""
+    reference, sep, who = title.partition(" av ")
+    person = parse_person(who) if sep else None
+    if person is None:
+        return title
+    return f"{reference} av {person.name}" + (f" ({person.party})" if person.party else "")
 
 
 def _title(paragraphs: list[Paragraph]) -> str:

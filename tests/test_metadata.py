@@ -179,5 +179,10 @@ def test_a_title_that_is_only_a_number_becomes_the_question_the_interpellation_p
     assert meta["title_raw"] == "Interpellation 2014/15:172 av Linda Snecker (V)"
     # a question put in indirect speech, no question mark: the number stays the title
     _, plain = split_paragraphs("ipq-2", "Min fråga till statsministern blir därför vad det är för jobb som ska komma.")
-    assert extract_metadata(plain, {}, "Interpellation 2012/13:266 av Johansson, Lars (S)")[0] == \
-        "Interpellation 2012/13:266 av Johansson, Lars (S)"
+    # ... with the member's name in the one form citations use ("Johansson, Lars (S)" is the record's)
+    title, meta = extract_metadata(plain, {}, "Interpellation 2012/13:266 av Johansson, Lars (S)")
+    assert title == "Interpellation 2012/13:266 av Lars Johansson (S)"
+    assert meta["title_raw"] == "Interpellation 2012/13:266 av Johansson, Lars (S)"
+    assert meta["reference"] == "Interpellation 2012/13:266"
+    assert extract_metadata(plain, {}, "Interpellation 2012/13:267 av statsministern")[0] == \
+        "Interpellation 2012/13:267 av statsministern"  # not a name: left as it is

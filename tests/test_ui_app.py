@@ -219,7 +219,7 @@ def test_browser_who_said_what_groups_the_sources_and_exports_the_table(page):
     assert any("Daniel Dronjak (M)" in r and "\t1\t" in r for r in rows), rows
     assert any("Sara Heelge Vikmång (S)" in r for r in rows) and "Okänd" in rows[-1]
     assert page.locator("#kk-panel article").count() == 3  # each source once, under its person
-    _shot(page, "ui-5-who-said-what.png")
+    _shot(page, "ui-9-who-said-what.png")
 
     page.locator("#kk-panel button[data-kk-action='view-party']").click()
     page.locator("#kk-panel table.kk-groups[data-by='party']").wait_for(timeout=10_000)

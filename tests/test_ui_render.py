@@ -354,3 +354,15 @@ def test_the_document_dropdown_offers_the_newest_and_follows_the_library_search(
     kept = render.document_choices(rows, "vargen", selected=["doc-0001"], limit=50)
     assert kept[-1] == ("Interpellation 1 om skolan", "doc-0001")
     assert "av 1000" in render.document_label(1000, 50) and render.document_label(40, 50) == "Dokument"
+
+
+def test_an_example_is_offered_only_when_documents_of_the_names_it_asks_about_answer_it():
+    from ui import examples
+
+    huddinge = answer([cite(1)])  # Huddinge's reply, body "Huddinge"
+    riksdagen = answer([cite(1, author="Ann Linde", party="S", body="Riksdagen")])
+    assert examples.about_its_names("Hur många trygghetskameror ska Huddinge sätta upp?", huddinge)
+    # a Riksdagen sentence that mentions Stockholm does not make Stockholm's example a good one
+    assert not examples.about_its_names("Vad gör Stockholm mot segregation?", riksdagen)
+    assert examples.about_its_names("Vilka åtgärder avser ministern att vidta mot köerna?", riksdagen)
+    assert not examples.about_its_names("Vad gör Huddinge?", Answer("q", "Inget svar", True))
