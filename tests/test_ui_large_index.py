@@ -170,8 +170,12 @@ def test_an_overview_lists_many_documents_and_groups_them_by_party(page, large):
     # words: a quote is verbatim, whatever form of a name the text uses
     said = page.locator("#kk-panel .kk-title, #kk-panel dl.kk-meta, #kk-panel table.kk-groups").all_inner_texts()
     lead_ins = re.sub(r"”[^”]*”", "", text)
+    raw = {v for d in large.documents.values() for k, v in d.meta.items() if k.endswith("_raw") and "," in v
+           and k != "title_raw"}  # the corpus's own "Ask, Beatrice (m)" forms, as the build kept them
+    assert raw, "the index kept no raw names: is it a Riksdagen index?"
+    shown = "\n".join(said + [lead_ins])
+    assert not [r for r in raw if r in shown], [r for r in raw if r in shown]
     assert not any(RAW_NAME.search(s) for s in said), [s for s in said if RAW_NAME.search(s)]
-    assert not RAW_NAME.search(lead_ins), RAW_NAME.search(lead_ins)
     _shot(page, "ui-large-4-overview-by-party.png")
 
 
