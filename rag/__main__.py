@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 
+from .source_groups import group_sources, sources_of, worth_grouping
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__)
@@ -94,6 +96,14 @@ def _plain(answer) -> str:
         lines.append("Källor:" if answer.citations else "Möjligen relaterade stycken:")
         for c in cites:
             lines.append(f"  [{c.n}] {c.title} — stycke {c.paragraph} ({c.doc_id})")
+    if answer.more:
+        lines.append(f"Fler dokument som tar upp samma sak ({len(answer.more)}):")
+        for c in answer.more:
+            lines.append(f"  [{c.n}] {c.title} — stycke {c.paragraph} ({c.doc_id})")
+    if worth_grouping(answer):  # who said what, counted over all the sources
+        for by, label in (("person", "Per person"), ("party", "Per parti")):
+            groups = group_sources(sources_of(answer), by)
+            lines.append(f"{label}: " + " · ".join(f"{g.name} {len(g.documents)}" for g in groups))
     lines.append(f"({answer.timings_ms.get('total', 0):.0f} ms)")
     return "\n".join(lines) + "\n"
 

@@ -322,3 +322,13 @@ def test_the_plan_gold_set_floors(engine):
     assert m["answer_cites_gold"] >= 0.70
     assert m["answer_has_terms"] >= 0.35
     assert m["false_not_found"] <= 0.20
+
+
+@pytest.mark.model
+def test_the_cli_prints_who_said_what_for_an_overview(engine):
+    from rag.__main__ import _plain
+
+    text = _plain(engine.ask("Vad har politiker sagt om utsatta områden?"))
+    assert "Per person: Daniel Dronjak (M) 1 · Sara Heelge Vikmång (S) 1 · Okänd 1" in text
+    assert "Per parti: M 1 · S 1 · Okänd 1" in text
+    assert "Per parti" not in _plain(engine.ask("Hur många trygghetskameror ska Huddinge sätta upp?"))
